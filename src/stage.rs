@@ -1,0 +1,24 @@
+//! The two stage traits. A [`crate::Pipeline`] only calls them in order; all linguistics lives in
+//! the stages.
+
+use crate::doc::{Document, Sentence, Text};
+
+/// A stage that needs the whole document: ingest-time marking, segmentation, aggregation.
+pub trait DocumentStage: Send + Sync {
+    /// Short name used in messages and timings.
+    fn name(&self) -> &'static str;
+
+    /// Adds this stage's layer to the document.
+    fn process(&self, doc: &mut Document);
+}
+
+/// A stage that works one sentence at a time. Sentences are independent after segmentation, so
+/// the pipeline runs these in parallel; a stage sees only the text and its own sentence, and
+/// adds its layer to that sentence.
+pub trait SentenceStage: Send + Sync {
+    /// Short name used in messages and timings.
+    fn name(&self) -> &'static str;
+
+    /// Adds this stage's layer to one sentence. Spans stay document-relative.
+    fn annotate(&self, text: &Text, sentence: &mut Sentence);
+}
