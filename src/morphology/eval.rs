@@ -1,0 +1,238 @@
+//! Evaluation of the morphology stage against a CoNLL-U treebank (UD German GSD).
+//!
+//! Each gold sentence is rebuilt as a [`Text`] from its gold tokens, so tokenisation errors
+//! do not count; the stage then annotates the gold tokens.
+
+use super::Morphology;
+use crate::doc::{Mood, Morph, Pos, Sentence, Span, Text, Token};
+use crate::error::{Error, Result};
+use crate::stage::SentenceStage;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+/// Precision, recall and F1 for one binary decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Prf {
+    /// True positives.
+    pub tp: usize,
+    /// False positives.
+    pub fp: usize,
+    /// False negatives.
+    #[serde(rename = "fn")]
+    pub fn_: usize,
+    /// tp / (tp + fp); 0 when nothing was predicted.
+    pub precision: f64,
+    /// tp / (tp + fn); 0 when nothing was expected.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+}
+
+impl Prf {
+    fn add(&mut self, gold: bool, system: bool) {
+        match (gold, system) {
+            (true, true) => self.tp += 1,
+            (false, true) => self.fp += 1,
+            (true, false) => self.fn_ += 1,
+            (false, false) => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        self.precision = ratio(self.tp, self.tp + self.fp);
+        self.recall = ratio(self.tp, self.tp + self.fn_);
+        let sum = self.precision + self.recall;
+        self.f1 = if sum == 0.0 { 0.0 } else { 2.0 * self.precision * self.recall / sum };
+    }
+}
+
+/// Scores of one evaluation run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MorphReport {
+    /// The gold file.
+    pub file: String,
+    /// Gold sentences read.
+    pub sentences: usize,
+    /// Gold syntactic words (multiword ranges and empty nodes skipped).
+    pub tokens: usize,
+    /// Share of tokens with the gold UPOS.
+    pub upos_accuracy: f64,
+    /// Share of tokens with the gold lemma, ignoring case.
+    pub lemma_accuracy: f64,
+    /// Konjunktiv I (gold: VERB/AUX with `Mood=Sub` and `Tense=Pres`), all persons.
+    pub kj1: Prf,
+    /// Konjunktiv I over tokens that are third person in the gold or the system output.
+    pub kj1_third_person: Prf,
+    /// Konjunktiv II (gold: VERB/AUX with `Mood=Sub` and `Tense=Past`).
+    pub kj2: Prf,
+    /// The most frequent UPOS confusions as (gold, system, count).
+    pub upos_confusions: Vec<(String, String, usize)>,
+}
+
+impl fmt::Display for MorphReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} ({} sentences, {} tokens)", self.file, self.sentences, self.tokens)?;
+        writeln!(f, "  UPOS accuracy   {:>7.2} %", 100.0 * self.upos_accuracy)?;
+        writeln!(f, "  lemma accuracy  {:>7.2} %", 100.0 * self.lemma_accuracy)?;
+        writeln!(f, "  {:<18} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5}", "", "P", "R", "F1", "tp", "fp", "fn")?;
+        for (name, p) in [("KJ1 all persons", &self.kj1), ("KJ1 3rd person", &self.kj1_third_person), ("KJ2", &self.kj2)] {
+            writeln!(f, "  {:<18} {:>6.3} {:>6.3} {:>6.3} {:>5} {:>5} {:>5}", name, p.precision, p.recall, p.f1, p.tp, p.fp, p.fn_)?;
+        }
+        if !self.upos_confusions.is_empty() {
+            write!(f, "  top UPOS confusions (gold→system):")?;
+            for (gold, system, n) in &self.upos_confusions {
+                write!(f, " {gold}→{system} {n},")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// One gold token as read from the CoNLL-U file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoldToken {
+    /// FORM column.
+    pub form: String,
+    /// LEMMA column.
+    pub lemma: String,
+    /// UPOS column.
+    pub upos: String,
+    /// FEATS column.
+    pub feats: String,
+    /// False when MISC says `SpaceAfter=No`.
+    pub space_after: bool,
+}
+
+impl GoldToken {
+    fn feature(&self, name: &str) -> Option<&str> {
+        self.feats.split('|').find_map(|f| f.strip_prefix(name)?.strip_prefix('='))
+    }
+
+    fn is_verb(&self) -> bool {
+        self.upos == "VERB" || self.upos == "AUX"
+    }
+
+    fn subjunctive(&self, tense: &str) -> bool {
+        self.is_verb() && self.feature("Mood") == Some("Sub") && self.feature("Tense") == Some(tense)
+    }
+}
+
+/// Reads the sentences of a CoNLL-U file, skipping multiword-token ranges and empty nodes.
+pub fn read_conllu(path: &Path) -> Result<Vec<Vec<GoldToken>>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut sentences = Vec::new();
+    let mut current = Vec::new();
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        let line = line.trim_end_matches('\r');
+        if line.is_empty() {
+            if !current.is_empty() {
+                sentences.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        if line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() != 10 {
+            return Err(Error::BadLine { path: path.to_path_buf(), line: n + 1, reason: "expected 10 tab-separated columns".into() });
+        }
+        if cols[0].contains(['-', '.']) {
+            continue;
+        }
+        current.push(GoldToken {
+            form: cols[1].to_string(),
+            lemma: cols[2].to_string(),
+            upos: cols[3].to_string(),
+            feats: cols[5].to_string(),
+            space_after: !cols[9].split('|').any(|m| m == "SpaceAfter=No"),
+        });
+    }
+    if !current.is_empty() {
+        sentences.push(current);
+    }
+    Ok(sentences)
+}
+
+/// Builds the text of a gold sentence and a [`Sentence`] whose tokens are the gold tokens.
+pub fn gold_sentence(gold: &[GoldToken]) -> (Text, Sentence) {
+    let mut text = String::new();
+    let mut tokens = Vec::with_capacity(gold.len());
+    let mut offset = 0u32;
+    for (i, g) in gold.iter().enumerate() {
+        let len = g.form.chars().count() as u32;
+        tokens.push(Token { span: Span::new(offset, offset + len), morph: None });
+        text.push_str(&g.form);
+        offset += len;
+        // Always separate tokens: a missing space would only matter to a tokeniser.
+        if i + 1 < gold.len() {
+            text.push(' ');
+            offset += 1;
+        }
+    }
+    let sentence = Sentence { span: Span::new(0, offset), tokens, ..Default::default() };
+    (Text::new(text), sentence)
+}
+
+fn pos_name(pos: Pos) -> String {
+    format!("{pos:?}")
+}
+
+/// Runs the stage over every gold sentence and scores it; `visit` sees each sentence's gold
+/// tokens next to the system's analyses (for error listings).
+pub fn eval_conllu_with(morph: &Morphology, gold: &Path, mut visit: impl FnMut(&[GoldToken], &[Morph])) -> Result<MorphReport> {
+    let sentences = read_conllu(gold)?;
+    let mut report = MorphReport { file: gold.display().to_string(), sentences: sentences.len(), ..Default::default() };
+    let (mut upos_ok, mut lemma_ok) = (0usize, 0usize);
+    let mut confusions: HashMap<(String, String), usize> = HashMap::new();
+    for gold_tokens in &sentences {
+        let (text, mut sentence) = gold_sentence(gold_tokens);
+        morph.annotate(&text, &mut sentence);
+        let system: Vec<Morph> = sentence.tokens.into_iter().filter_map(|t| t.morph).collect();
+        if system.len() != gold_tokens.len() {
+            return Err(Error::Usage(format!("{}: the stage left tokens without analysis", gold.display())));
+        }
+        for (g, s) in gold_tokens.iter().zip(&system) {
+            report.tokens += 1;
+            let sys_pos = pos_name(s.pos);
+            if sys_pos == g.upos {
+                upos_ok += 1;
+            } else {
+                *confusions.entry((g.upos.clone(), sys_pos)).or_default() += 1;
+            }
+            if s.lemma.to_lowercase() == g.lemma.to_lowercase() {
+                lemma_ok += 1;
+            }
+            let gold_kj1 = g.subjunctive("Pres");
+            let sys_kj1 = s.mood == Some(Mood::KonjunktivI);
+            report.kj1.add(gold_kj1, sys_kj1);
+            if g.feature("Person") == Some("3") || s.person == Some(3) {
+                report.kj1_third_person.add(gold_kj1, sys_kj1);
+            }
+            report.kj2.add(g.subjunctive("Past"), s.mood == Some(Mood::KonjunktivII));
+        }
+        visit(gold_tokens, &system);
+    }
+    let share = |n: usize| if report.tokens == 0 { 0.0 } else { n as f64 / report.tokens as f64 };
+    report.upos_accuracy = share(upos_ok);
+    report.lemma_accuracy = share(lemma_ok);
+    report.kj1.finish();
+    report.kj1_third_person.finish();
+    report.kj2.finish();
+    let mut confusions: Vec<(String, String, usize)> = confusions.into_iter().map(|((g, s), n)| (g, s, n)).collect();
+    confusions.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
+    confusions.truncate(10);
+    report.upos_confusions = confusions;
+    Ok(report)
+}
+
+/// Runs the stage over every gold sentence of a CoNLL-U file and scores it.
+pub fn eval_conllu(morph: &Morphology, gold: &Path) -> Result<MorphReport> {
+    eval_conllu_with(morph, gold, |_, _| {})
+}
