@@ -1,0 +1,70 @@
+//! Throughput of ingest + segment + morphology on one core, in words per second.
+//!
+//! Reads the 1,028 derStandard articles of `../shared/data/gnad10k/articles.csv` when present,
+//! else the sample corpus. Run with `cargo bench`; criterion prints elements/s, which are words.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use lesart::doc::Document;
+use lesart::ingest::Ingest;
+use lesart::segment::Segmenter;
+use lesart::stage::{DocumentStage, SentenceStage};
+use lesart::{Config, Pipeline};
+use std::path::PathBuf;
+
+fn articles() -> (String, Vec<String>) {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let gnad = root.join("../shared/data/gnad10k/articles.csv");
+    if let Ok(mut reader) = csv::ReaderBuilder::new().delimiter(b';').quote(b'\'').has_headers(false).from_path(&gnad) {
+        let texts: Vec<String> = reader.records().filter_map(|r| r.ok()).filter_map(|r| r.get(1).map(str::to_string)).collect();
+        if !texts.is_empty() {
+            return (format!("gnad10k ({} articles)", texts.len()), texts);
+        }
+    }
+    eprintln!("{} not present: measuring on corpus/ instead", gnad.display());
+    let mut texts = Vec::new();
+    for entry in std::fs::read_dir(root.join("corpus")).expect("corpus/ exists").flatten() {
+        if let Ok(text) = std::fs::read_to_string(entry.path()) {
+            texts.push(text);
+        }
+    }
+    ("corpus".into(), texts)
+}
+
+fn throughput(c: &mut Criterion) {
+    let (name, texts) = articles();
+    let ingest = Ingest::default();
+    let segmenter = Segmenter::default();
+    let pipeline = Pipeline::new(&Config { jobs: 1, ..Config::default() }).expect("models/ present");
+    let morphology = lesart::morphology::Morphology::load(&Config::default().models_dir).expect("models/ present");
+    let words: u64 = texts.iter().map(|t| pipeline.analyze_text("w", t).word_count() as u64).sum();
+    eprintln!("{name}: {words} words");
+
+    let mut group = c.benchmark_group(format!("one core, {name}"));
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(words));
+    group.bench_function("ingest+segment", |b| {
+        b.iter(|| {
+            for t in &texts {
+                let mut doc = ingest.finish(Document::new("b", t.clone(), "UTF-8"));
+                segmenter.process(&mut doc);
+                std::hint::black_box(&doc);
+            }
+        })
+    });
+    group.bench_function("ingest+segment+morphology", |b| {
+        b.iter(|| {
+            for t in &texts {
+                let mut doc = ingest.finish(Document::new("b", t.clone(), "UTF-8"));
+                segmenter.process(&mut doc);
+                for s in &mut doc.sentences {
+                    morphology.annotate(&doc.text, s);
+                }
+                std::hint::black_box(&doc);
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, throughput);
+criterion_main!(benches);

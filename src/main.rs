@@ -1,0 +1,300 @@
+//! The `lesart` command line: parses arguments and calls the library.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use lesart::ingest::{collect_inputs, Input};
+use lesart::report::{self, aggregate::DocumentSummary, terminal};
+use lesart::{Config, Pipeline};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Reads German news and shows how an article makes its case: entities, claims, hedges, stance.
+#[derive(Parser)]
+#[command(name = "lesart", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analyse files and directories; writes annotations.jsonl, report.json and report.md.
+    Analyze(AnalyzeArgs),
+    /// Print each sentence of a file with its annotations.
+    Inspect(InspectArgs),
+    /// Put articles side by side.
+    Compare(CompareArgs),
+    /// Measure against gold data.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+    /// Compile a form<TAB>lemma<TAB>tag lexicon into models/morphology (see models/README.md).
+    BuildLexicon {
+        /// The TSV source.
+        #[arg(long)]
+        tsv: PathBuf,
+        /// Output directory.
+        #[arg(long, default_value = "models/morphology")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// Directory with lesart's models [default: $LESART_MODELS, ./models, or the build's models/].
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    jobs: usize,
+    /// Decode inputs with this encoding instead of detecting it (e.g. utf-8, windows-1252, latin1).
+    #[arg(long, value_name = "LABEL")]
+    encoding: Option<String>,
+    /// Skip files larger than this many MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 512)]
+    max_file_size: u64,
+}
+
+impl Common {
+    fn pipeline(&self) -> Result<Pipeline> {
+        let mut config = Config { jobs: self.jobs, max_file_bytes: self.max_file_size << 20, ..Config::default() };
+        if let Some(dir) = &self.models {
+            config.models_dir = dir.clone();
+        }
+        if let Some(label) = &self.encoding {
+            config.encoding = Some(
+                lesart::ingest::decode::encoding_for_label(label)
+                    .with_context(|| format!("unknown encoding {label:?}: try utf-8, windows-1252 or latin1"))?,
+            );
+        }
+        Ok(Pipeline::new(&config)?)
+    }
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// Files, directories (walked for .txt, .md, .html, .htm, .jsonl) or - for standard input.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long, short, default_value = "lesart-out")]
+    out: PathBuf,
+    /// No progress bar and no summary line.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The file to inspect (- for standard input).
+    file: PathBuf,
+    /// Show only sentence N (counting from 1).
+    #[arg(long, short)]
+    sentence: Option<usize>,
+    /// Print JSON (the annotations.jsonl format) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Colour: auto (when stdout is a terminal), always or never.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
+    color: String,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Two or more articles.
+    #[arg(required = true, num_args = 2..)]
+    files: Vec<PathBuf>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Sentence-boundary and token F1 against CoNLL-U or wikinews-quotes JSONL.
+    Segment {
+        /// Gold file (.conllu or .jsonl).
+        #[arg(long)]
+        gold: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// List up to N boundary errors with their context.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        show_errors: usize,
+    },
+    /// Part of speech, lemma and Konjunktiv I/II against CoNLL-U.
+    Morph {
+        /// Gold file (.conllu).
+        #[arg(long)]
+        gold: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Directory with lesart's models.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("lesart: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Analyze(args) => analyze(args),
+        Command::Inspect(args) => inspect(args),
+        Command::Compare(args) => compare(args),
+        Command::Eval(EvalCommand::Segment { gold, json, show_errors }) => {
+            let report = lesart::eval::segment::evaluate(&lesart::segment::Segmenter::default(), &gold, show_errors)?;
+            print_report(&report, json)
+        }
+        Command::Eval(EvalCommand::Morph { gold, json, models }) => {
+            let dir = models.unwrap_or_else(lesart::pipeline::default_models_dir);
+            let morphology = lesart::morphology::Morphology::load(&dir)?;
+            let report = lesart::morphology::eval::eval_conllu(&morphology, &gold)?;
+            print_report(&report, json)
+        }
+        Command::BuildLexicon { tsv, out } => {
+            let stats = lesart::morphology::lexicon::build(&tsv, &out)?;
+            println!("{stats}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn print_report<R: std::fmt::Display + serde::Serialize>(report: &R, json: bool) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{report}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
+    let pipeline = args.common.pipeline()?;
+    let inputs = collect_inputs(&args.paths);
+    let bar = if args.quiet || !std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::hidden()
+    } else {
+        let bar = indicatif::ProgressBar::new(inputs.inputs.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} files {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    };
+    let (summary, _) = report::analyze_to_dir(&pipeline, &inputs, &args.out, |done| bar.set_position(done as u64))?;
+    bar.finish_and_clear();
+    for skipped in &summary.skipped {
+        eprintln!("lesart: {}: {}", skipped.path, skipped.reason);
+    }
+    if !args.quiet {
+        let memory = lesart::pipeline::peak_memory_bytes().map(|b| format!(", peak memory {} MiB", b >> 20)).unwrap_or_default();
+        eprintln!(
+            "lesart: {} documents, {} sentences, {} words in {:.2} s ({:.0} words/s{memory}); {} skipped → {}",
+            summary.documents,
+            summary.sentences,
+            summary.words,
+            summary.elapsed.as_secs_f64(),
+            summary.words_per_second(),
+            summary.skipped.len(),
+            args.out.display()
+        );
+    }
+    Ok(if summary.skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Reads the named files (no directory walking) into annotated documents; skipped inputs are
+/// reported and make the call fail.
+fn read_named(pipeline: &Pipeline, paths: &[PathBuf]) -> Result<Vec<lesart::Document>> {
+    let inputs: Vec<Input> = paths
+        .iter()
+        .map(|p| if p.as_os_str() == "-" { Input::Stdin } else { Input::File { path: p.clone(), name: p.display().to_string() } })
+        .collect();
+    let mut docs = Vec::new();
+    for input in &inputs {
+        for result in pipeline.analyze_input(input) {
+            match result {
+                Ok(doc) => docs.push(doc),
+                Err(skipped) => bail!("{}: {}", skipped.path, skipped.reason),
+            }
+        }
+    }
+    Ok(docs)
+}
+
+fn inspect(args: InspectArgs) -> Result<ExitCode> {
+    let pipeline = args.common.pipeline()?;
+    let docs = read_named(&pipeline, std::slice::from_ref(&args.file))?;
+    let color = match args.color.as_str() {
+        "always" => true,
+        "never" => false,
+        _ => std::io::stdout().is_terminal(),
+    };
+    let style = terminal::InspectStyle { color };
+    let mut out = std::io::stdout().lock();
+    for doc in &docs {
+        let chosen: Vec<(usize, &lesart::doc::Sentence)> = match args.sentence {
+            Some(n) => match doc.sentences.get(n.wrapping_sub(1)) {
+                Some(s) => vec![(n - 1, s)],
+                None => bail!("{}: no sentence {n}; it has {} sentences (counting from 1)", doc.id, doc.sentences.len()),
+            },
+            None => doc.sentences.iter().enumerate().collect(),
+        };
+        if args.json {
+            if args.sentence.is_some() {
+                for (_, s) in chosen {
+                    serde_json::to_writer(&mut out, &report::json::SentenceJson::new(doc, s))?;
+                    writeln!(out)?;
+                }
+            } else {
+                report::json::write_document_line(&mut out, doc)?;
+            }
+            continue;
+        }
+        writeln!(out, "# {} ({}, {} sentences)", doc.id, doc.encoding, doc.sentences.len())?;
+        for (i, s) in chosen {
+            write!(out, "{}", terminal::render_sentence(doc, i, s, style))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn compare(args: CompareArgs) -> Result<ExitCode> {
+    let pipeline = args.common.pipeline()?;
+    let docs = read_named(&pipeline, &args.files)?;
+    let summaries: Vec<DocumentSummary> = docs.iter().map(DocumentSummary::of).collect();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &summaries)?;
+        writeln!(out)?;
+    } else {
+        write!(out, "{}", report::compare::render(&summaries))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,44 @@
+//! `lesart compare`: articles side by side.
+
+use super::aggregate::DocumentSummary;
+use std::fmt::Write;
+
+/// Renders summaries as an aligned table, one column per article.
+pub fn render(summaries: &[DocumentSummary]) -> String {
+    type Row = (&'static str, fn(&DocumentSummary) -> String);
+    let rows: &[Row] = &[
+        ("sentences", |d| d.counts.content_sentences().to_string()),
+        ("words", |d| d.counts.words.to_string()),
+        ("boilerplate sentences", |d| d.counts.boilerplate_sentences.to_string()),
+        ("finite verbs", |d| d.counts.finite_verbs.to_string()),
+        ("Konjunktiv I forms", |d| d.counts.konjunktiv_i.to_string()),
+        ("Konjunktiv II forms", |d| d.counts.konjunktiv_ii.to_string()),
+        ("reported speech share", |d| format!("{:.1} %", 100.0 * d.reported_speech_share)),
+        ("Konj. I per 100 sentences", |d| per_100(d.counts.konjunktiv_i, d.counts.content_sentences())),
+        ("Konj. II per 100 sentences", |d| per_100(d.counts.konjunktiv_ii, d.counts.content_sentences())),
+    ];
+    let label_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let widths: Vec<usize> = summaries.iter().map(|d| d.id.chars().count().max(8)).collect();
+    let mut out = String::new();
+    let _ = write!(out, "{:label_width$}", "");
+    for (d, w) in summaries.iter().zip(&widths) {
+        let _ = write!(out, "  {:>w$}", d.id);
+    }
+    out.push('\n');
+    for (label, cell) in rows {
+        let _ = write!(out, "{label:label_width$}");
+        for (d, w) in summaries.iter().zip(&widths) {
+            let _ = write!(out, "  {:>w$}", cell(d));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn per_100(n: u64, sentences: u64) -> String {
+    if sentences == 0 {
+        "–".into()
+    } else {
+        format!("{:.1}", 100.0 * n as f64 / sentences as f64)
+    }
+}

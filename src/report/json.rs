@@ -1,0 +1,248 @@
+//! The JSON wire formats: one document per line in `annotations.jsonl`, and `report.json`.
+//!
+//! # `annotations.jsonl` (schema 1)
+//!
+//! One JSON object per document and line:
+//!
+//! ```json
+//! {"schema": 1, "id": "politik.txt", "encoding": "UTF-8", "text": "…",
+//!  "boilerplate": [{"start": 0, "end": 9, "kind": "photo_credit", "text": "Foto: dpa"}],
+//!  "sentences": [{"start": 11, "end": 52, "boilerplate": false,
+//!    "tokens": [{"start": 11, "end": 14, "text": "Der", "lemma": "der", "pos": "DET", "mood": null}],
+//!    "entities": [], "cues": [], "claims": [], "stance": [], "modality": null}]}
+//! ```
+//!
+//! All `start`/`end` pairs are character offsets (Unicode scalar values, as Python's `str`
+//! indexes) into `text`, half-open; `text[start:end]` is the `text` of the span. Finite verbs
+//! add `person`, `number` and `tense` to their token. Claim `cue` and `message` and stance
+//! `evidence` are lists of `[start, end]` pairs.
+//!
+//! The serializers borrow from the document; nothing is copied but the output bytes.
+
+use crate::doc::{
+    Boilerplate, BoilerplateKind, Claim, ClaimForm, Cue, CueKind, Document, Entity, EntityLabel, Mood, Number, Pos, Sentence,
+    SentenceModality, Span, Stance, StanceHolder, StanceLabel, Tense, Token,
+};
+use serde::ser::{SerializeSeq, Serializer};
+use serde::Serialize;
+
+/// Version of the annotation and report schemas.
+pub const SCHEMA: u32 = 1;
+
+/// A document as one line of `annotations.jsonl`.
+#[derive(Serialize)]
+pub struct DocumentJson<'a> {
+    schema: u32,
+    id: &'a str,
+    encoding: &'a str,
+    text: &'a str,
+    #[serde(serialize_with = "seq")]
+    boilerplate: Mapped<'a, Boilerplate, BoilerplateJson<'a>>,
+    #[serde(serialize_with = "seq")]
+    sentences: Mapped<'a, Sentence, SentenceJson<'a>>,
+}
+
+impl<'a> DocumentJson<'a> {
+    /// Borrows a document for serialization.
+    pub fn new(doc: &'a Document) -> DocumentJson<'a> {
+        DocumentJson {
+            schema: SCHEMA,
+            id: &doc.id,
+            encoding: doc.encoding,
+            text: doc.text.as_str(),
+            boilerplate: Mapped::new(doc, &doc.boilerplate, |doc, b| BoilerplateJson {
+                start: b.span.start,
+                end: b.span.end,
+                kind: b.kind,
+                text: doc.text_of(b.span),
+            }),
+            sentences: Mapped::new(doc, &doc.sentences, SentenceJson::new),
+        }
+    }
+}
+
+/// A lazily mapped slice: serializes `items` through `f` without collecting them.
+pub struct Mapped<'a, T, U> {
+    doc: &'a Document,
+    items: &'a [T],
+    f: fn(&'a Document, &'a T) -> U,
+}
+
+impl<'a, T, U> Mapped<'a, T, U> {
+    fn new(doc: &'a Document, items: &'a [T], f: fn(&'a Document, &'a T) -> U) -> Self {
+        Mapped { doc, items, f }
+    }
+}
+
+fn seq<'a, T, U: Serialize, S: Serializer>(m: &Mapped<'a, T, U>, s: S) -> Result<S::Ok, S::Error> {
+    let mut out = s.serialize_seq(Some(m.items.len()))?;
+    for item in m.items {
+        out.serialize_element(&(m.f)(m.doc, item))?;
+    }
+    out.end()
+}
+
+#[derive(Serialize)]
+struct BoilerplateJson<'a> {
+    start: u32,
+    end: u32,
+    kind: BoilerplateKind,
+    text: &'a str,
+}
+
+/// A sentence with all its layers.
+#[derive(Serialize)]
+pub struct SentenceJson<'a> {
+    start: u32,
+    end: u32,
+    boilerplate: bool,
+    #[serde(serialize_with = "seq")]
+    tokens: Mapped<'a, Token, TokenJson<'a>>,
+    #[serde(serialize_with = "seq")]
+    entities: Mapped<'a, Entity, EntityJson<'a>>,
+    #[serde(serialize_with = "seq")]
+    cues: Mapped<'a, Cue, CueJson<'a>>,
+    #[serde(serialize_with = "seq")]
+    claims: Mapped<'a, Claim, ClaimJson<'a>>,
+    #[serde(serialize_with = "seq")]
+    stance: Mapped<'a, Stance, StanceJson<'a>>,
+    modality: Option<SentenceModality>,
+}
+
+impl<'a> SentenceJson<'a> {
+    /// Borrows a sentence of `doc` for serialization.
+    pub fn new(doc: &'a Document, s: &'a Sentence) -> SentenceJson<'a> {
+        SentenceJson {
+            start: s.span.start,
+            end: s.span.end,
+            boilerplate: s.boilerplate,
+            tokens: Mapped::new(doc, &s.tokens, TokenJson::new),
+            entities: Mapped::new(doc, &s.entities, |doc, e| EntityJson {
+                start: e.span.start,
+                end: e.span.end,
+                label: e.label,
+                derived: e.derived,
+                text: doc.text_of(e.span),
+                score: e.score,
+            }),
+            cues: Mapped::new(doc, &s.cues, |doc, c| CueJson {
+                start: c.span.start,
+                end: c.span.end,
+                kind: c.kind,
+                text: doc.text_of(c.span),
+                lemma: &c.lemma,
+            }),
+            claims: Mapped::new(doc, &s.claims, |doc, c| ClaimJson {
+                cue: &c.cue,
+                source: c.source.map(|span| SpanText::new(doc, span)),
+                message: &c.message,
+                form: c.form,
+                hedged: c.hedged,
+            }),
+            stance: Mapped::new(doc, &s.stance, |_, st| StanceJson {
+                target: &st.target,
+                start: st.span.start,
+                end: st.span.end,
+                label: st.label,
+                score: st.score,
+                evidence: &st.evidence,
+                holder: st.holder,
+                holder_span: st.holder_span,
+            }),
+            modality: s.modality,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TokenJson<'a> {
+    start: u32,
+    end: u32,
+    text: &'a str,
+    lemma: Option<&'a str>,
+    pos: Option<Pos>,
+    mood: Option<Mood>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    person: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number: Option<Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tense: Option<Tense>,
+}
+
+impl<'a> TokenJson<'a> {
+    fn new(doc: &'a Document, t: &'a Token) -> TokenJson<'a> {
+        let m = t.morph.as_ref();
+        TokenJson {
+            start: t.span.start,
+            end: t.span.end,
+            text: doc.text_of(t.span),
+            lemma: m.map(|m| &*m.lemma),
+            pos: m.map(|m| m.pos),
+            mood: m.and_then(|m| m.mood),
+            person: m.and_then(|m| m.person),
+            number: m.and_then(|m| m.number),
+            tense: m.and_then(|m| m.tense),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EntityJson<'a> {
+    start: u32,
+    end: u32,
+    label: EntityLabel,
+    derived: bool,
+    text: &'a str,
+    score: f32,
+}
+
+#[derive(Serialize)]
+struct CueJson<'a> {
+    start: u32,
+    end: u32,
+    kind: CueKind,
+    text: &'a str,
+    lemma: &'a str,
+}
+
+/// A span with its text, as used for claim sources.
+#[derive(Serialize)]
+struct SpanText<'a> {
+    start: u32,
+    end: u32,
+    text: &'a str,
+}
+
+impl<'a> SpanText<'a> {
+    fn new(doc: &'a Document, span: Span) -> SpanText<'a> {
+        SpanText { start: span.start, end: span.end, text: doc.text_of(span) }
+    }
+}
+
+#[derive(Serialize)]
+struct ClaimJson<'a> {
+    cue: &'a [Span],
+    source: Option<SpanText<'a>>,
+    message: &'a [Span],
+    form: ClaimForm,
+    hedged: bool,
+}
+
+#[derive(Serialize)]
+struct StanceJson<'a> {
+    target: &'a str,
+    start: u32,
+    end: u32,
+    label: StanceLabel,
+    score: f32,
+    evidence: &'a [Span],
+    holder: StanceHolder,
+    holder_span: Option<Span>,
+}
+
+/// Writes one document as a JSON line (with the trailing newline).
+pub fn write_document_line(mut w: impl std::io::Write, doc: &Document) -> std::io::Result<()> {
+    serde_json::to_writer(&mut w, &DocumentJson::new(doc))?;
+    w.write_all(b"\n")
+}

@@ -1,0 +1,201 @@
+//! End-to-end tests of the `lesart` binary: the sample corpus, bad input, determinism across
+//! `--jobs`, standard input, and the inspect and compare views.
+
+mod common;
+
+use common::{check_spans, lesart, lesart_in, root, show};
+use std::fs;
+
+#[test]
+fn analyze_corpus_writes_three_files_with_exact_offsets() {
+    let out = tempfile::tempdir().unwrap();
+    let out_dir = out.path().join("out");
+    let run = lesart(&["analyze", "corpus", "--out", out_dir.to_str().unwrap()]);
+    assert!(run.status.success(), "{}", show(&run));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("words/s") && stderr.contains("0 skipped"), "summary line: {stderr}");
+
+    let annotations = fs::read_to_string(out_dir.join("annotations.jsonl")).unwrap();
+    let checked = check_spans(&annotations);
+    assert!(checked > 9_000, "only {checked} spans checked");
+    let docs: Vec<serde_json::Value> = annotations.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(docs.len() >= 12, "{} documents", docs.len());
+
+    // The Windows-1252 article comes out right.
+    let latin = docs.iter().find(|d| d["encoding"] == "windows-1252").expect("a windows-1252 document");
+    let text = latin["text"].as_str().unwrap();
+    assert!(text.contains('ä') && text.contains('„') && !text.contains('\u{fffd}'), "{}", &text[..200]);
+
+    // The HTML page lost its script and style but kept its article.
+    let html = docs.iter().find(|d| d["id"].as_str().unwrap().ends_with(".html")).expect("the html document");
+    let text = html["text"].as_str().unwrap();
+    assert!(!text.contains("<p>") && !text.contains("function") && !text.contains("sagte niemand"), "{text}");
+
+    // Boilerplate is marked, not deleted.
+    let kinds: Vec<&str> = docs.iter().flat_map(|d| d["boilerplate"].as_array().unwrap()).map(|b| b["kind"].as_str().unwrap()).collect();
+    for kind in ["photo_credit", "comments", "share", "cookie", "repeated"] {
+        assert!(kinds.contains(&kind), "no {kind} boilerplate among {kinds:?}");
+    }
+
+    let report: serde_json::Value = serde_json::from_str(&fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["schema"], 1);
+    assert_eq!(report["documents_analysed"].as_u64().unwrap() as usize, docs.len());
+    assert_eq!(report["skipped"].as_array().unwrap().len(), 0);
+    let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.starts_with("# lesart report") && md.contains("kurzmeldungen.jsonl#"), "{md}");
+}
+
+#[test]
+fn bad_inputs_are_listed_and_the_rest_is_processed() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = dir.path().join("corpus");
+    fs::create_dir_all(corpus.join("sub")).unwrap();
+    fs::write(corpus.join("empty.txt"), b"").unwrap();
+    fs::write(corpus.join("binary.txt"), b"PK\x03\x04\x00\x00\x14\x00").unwrap();
+    fs::write(corpus.join("latin1.txt"), b"Der Pr\xe4sident sagte, die Stra\xdfe sei gesperrt.").unwrap();
+    fs::write(corpus.join("good.md"), "# Titel\n\nDie Stadt baut. Der Rat stimmt zu.").unwrap();
+    fs::write(corpus.join("bad.jsonl"), "{\"id\": 1, \"text\": \"Es regnet.\"}\nkein json\n").unwrap();
+    fs::write(corpus.join("bild.png"), b"\x89PNG").unwrap();
+    // A 50 MB article: one paragraph repeated, as scraped archives sometimes are.
+    let paragraph = "Der Minister sagte am 26. November, die Lage sei ernst; z. B. fehlten 3,5 Mrd. Euro. „Wir handeln“, betonte er.\n\n";
+    let big = paragraph.repeat(50 * 1024 * 1024 / paragraph.len() + 1);
+    fs::write(corpus.join("sub/big.txt"), &big).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{symlink, PermissionsExt};
+        symlink(&corpus, corpus.join("sub/loop")).unwrap();
+        symlink(corpus.join("nowhere.txt"), corpus.join("dangling.txt")).unwrap();
+        let locked = corpus.join("locked.txt");
+        fs::write(&locked, "Gesperrt.").unwrap();
+        fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
+        let fifo = corpus.join("pipe.txt");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    }
+    let out_dir = dir.path().join("out");
+    let run = lesart(&["analyze", corpus.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--quiet"]);
+    assert_eq!(run.status.code(), Some(1), "some inputs were skipped: {}", show(&run));
+    let report: serde_json::Value = serde_json::from_str(&fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap();
+    let skipped: Vec<(String, String)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["path"].as_str().unwrap().to_string(), s["reason"].as_str().unwrap().to_string()))
+        .collect();
+    let reason = |name: &str| skipped.iter().find(|(p, _)| p.ends_with(name)).map(|(_, r)| r.as_str());
+    assert_eq!(reason("empty.txt"), Some("empty file"));
+    assert_eq!(reason("binary.txt"), Some("binary file (NUL byte at offset 4)"));
+    assert!(reason("bad.jsonl:2").is_some_and(|r| r.starts_with("not valid JSON")), "{skipped:?}");
+    assert!(reason("loop").is_some_and(|r| r.contains("symlink loop")), "{skipped:?}");
+    assert!(reason("dangling.txt").is_some_and(|r| r.contains("no such file")), "{skipped:?}");
+    assert_eq!(reason("pipe.txt"), Some("not a regular file"));
+    // Root reads any file whatever its mode; anyone else gets a clear refusal.
+    if let Some(r) = reason("locked.txt") {
+        assert!(r.contains("permission denied"), "{r}");
+    }
+    // Every skipped file is also named on stderr.
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    for (path, reason) in &skipped {
+        assert!(stderr.contains(&format!("lesart: {path}: {reason}")), "{stderr}");
+    }
+    let ids: Vec<&str> = report["documents"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
+    for want in ["latin1.txt", "good.md", "bad.jsonl#1", "sub/big.txt"] {
+        assert!(ids.contains(&want), "{want} not processed: {ids:?}");
+    }
+    assert_eq!(report["ignored_files"], 1, "bild.png is ignored");
+    let big_doc = report["documents"].as_array().unwrap().iter().find(|d| d["id"] == "sub/big.txt").unwrap();
+    assert!(big_doc["sentences"].as_u64().unwrap() > 900_000, "{big_doc}");
+}
+
+#[test]
+fn output_is_identical_for_any_number_of_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = Vec::new();
+    for jobs in ["1", "3"] {
+        let out_dir = dir.path().join(format!("out{jobs}"));
+        let run = lesart(&["analyze", "corpus", "--jobs", jobs, "--quiet", "--out", out_dir.to_str().unwrap()]);
+        assert!(run.status.success(), "{}", show(&run));
+        outputs.push((fs::read(out_dir.join("annotations.jsonl")).unwrap(), fs::read(out_dir.join("report.json")).unwrap()));
+    }
+    assert!(outputs[0] == outputs[1], "--jobs 1 and --jobs 3 differ");
+}
+
+#[test]
+fn standard_input_is_a_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lesart"))
+        .args(["analyze", "-", "--quiet", "--out"])
+        .arg(dir.path())
+        .env("LESART_MODELS", root().join("models"))
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all("Er sagte, er habe nichts gewusst. Sie glaubt ihm nicht.".as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    let annotations = fs::read_to_string(dir.path().join("annotations.jsonl")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(annotations.trim()).unwrap();
+    assert_eq!(doc["id"], "<stdin>");
+    assert_eq!(doc["sentences"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn inspect_shows_sentences_and_json() {
+    let run = lesart(&["inspect", "corpus/politik-haushaltsstreit.txt", "--sentence", "8"]);
+    assert!(run.status.success(), "{}", show(&run));
+    let text = String::from_utf8_lossy(&run.stdout);
+    assert!(text.contains("[8]") && !text.contains("[9]") && !text.contains('\x1b'), "{text}");
+
+    let run = lesart(&["inspect", "corpus/politik-haushaltsstreit.txt", "--json"]);
+    assert!(run.status.success(), "{}", show(&run));
+    assert!(check_spans(&String::from_utf8_lossy(&run.stdout)) > 100);
+
+    let run = lesart(&["inspect", "corpus/politik-haushaltsstreit.txt", "--sentence", "9999"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no sentence 9999"), "{}", show(&run));
+}
+
+#[test]
+fn inspect_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lesart"))
+        .args(["inspect", "corpus/politik-haushaltsstreit.txt"])
+        .current_dir(root())
+        .env("LESART_MODELS", root().join("models"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", show(&out));
+    assert!(out.stderr.is_empty(), "{}", show(&out));
+}
+
+#[test]
+fn compare_puts_articles_side_by_side() {
+    let run = lesart(&["compare", "corpus/stance-pro-helga-brandt.txt", "corpus/stance-contra-helga-brandt.txt"]);
+    assert!(run.status.success(), "{}", show(&run));
+    let table = String::from_utf8_lossy(&run.stdout);
+    assert!(table.contains("stance-pro-helga-brandt.txt") && table.contains("stance-contra-helga-brandt.txt"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("Konjunktiv I forms")), "{table}");
+    let run = lesart(&["compare", "corpus/stance-pro-helga-brandt.txt"]);
+    assert_eq!(run.status.code(), Some(2), "one file is not a comparison");
+}
+
+#[test]
+fn missing_models_directory_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = lesart_in(dir.path(), &["inspect", "x.txt", "--models", "no-such-models"]);
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("no-such-models") && stderr.contains("--models"), "{stderr}");
+}
+
+#[test]
+fn unknown_encoding_label_is_refused() {
+    let run = lesart(&["inspect", "corpus/politik-haushaltsstreit.txt", "--encoding", "klingon"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("unknown encoding"), "{}", show(&run));
+}

@@ -1,0 +1,73 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/data/<rel>` when present; `None` (with a note on stderr) when absent, so tests
+/// that need it skip cleanly.
+pub fn shared_data(rel: &str) -> Option<PathBuf> {
+    let path = root().join("../shared/data").join(rel);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipping: {} not present (the shared data lies beside the project)", path.display());
+        None
+    }
+}
+
+/// Runs the lesart binary with arguments.
+pub fn lesart(args: &[&str]) -> Output {
+    lesart_in(&root(), args)
+}
+
+/// Runs the lesart binary in a directory.
+pub fn lesart_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lesart"))
+        .args(args)
+        .current_dir(dir)
+        .env("LESART_MODELS", root().join("models"))
+        .output()
+        .expect("the lesart binary runs")
+}
+
+/// Prints a command's output when an assertion needs it.
+pub fn show(out: &Output) -> String {
+    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+/// Checks every span of every document in an annotations.jsonl: `text[start..end]` counted in
+/// characters, as Python counts them, must equal the span's `text`. Returns how many spans it
+/// checked.
+pub fn check_spans(jsonl: &str) -> usize {
+    let mut checked = 0;
+    for line in jsonl.lines() {
+        let doc: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        let text: Vec<char> = doc["text"].as_str().expect("text").chars().collect();
+        let slice = |v: &serde_json::Value| -> String {
+            let (s, e) = (v["start"].as_u64().expect("start") as usize, v["end"].as_u64().expect("end") as usize);
+            assert!(s <= e && e <= text.len(), "span {s}..{e} outside text of {} chars in {}", text.len(), doc["id"]);
+            text[s..e].iter().collect()
+        };
+        for b in doc["boilerplate"].as_array().expect("boilerplate") {
+            assert_eq!(slice(b), b["text"].as_str().expect("text"), "boilerplate in {}", doc["id"]);
+            checked += 1;
+        }
+        for s in doc["sentences"].as_array().expect("sentences") {
+            let sentence = slice(s);
+            assert_eq!(sentence.trim(), sentence, "sentence has untrimmed whitespace in {}", doc["id"]);
+            for layer in ["tokens", "entities", "cues"] {
+                for span in s[layer].as_array().expect("layer") {
+                    assert_eq!(slice(span), span["text"].as_str().expect("text"), "{layer} in {}", doc["id"]);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    checked
+}

@@ -1,0 +1,39 @@
+//! Quality floors measured on the shared gold data. Each test skips when the data is absent.
+
+mod common;
+
+use common::{check_spans, shared_data};
+use lesart::eval::segment::evaluate;
+use lesart::segment::Segmenter;
+
+#[test]
+fn segmentation_on_wikinews_dev() {
+    let Some(gold) = shared_data("wikinews-quotes/dev.jsonl") else { return };
+    let r = evaluate(&Segmenter::default(), &gold, 0).unwrap();
+    eprintln!("{r}");
+    assert!(r.sentence_boundaries.f1 >= 0.965, "sentence F1 {}", r.sentence_boundaries);
+    assert!(r.tokens.f1 >= 0.99, "token F1 {}", r.tokens);
+}
+
+#[test]
+fn segmentation_on_ud_gsd_test() {
+    let Some(gold) = shared_data("ud-german-gsd/de_gsd-ud-test.conllu") else { return };
+    let r = evaluate(&Segmenter::default(), &gold, 0).unwrap();
+    eprintln!("{r}");
+    assert!(r.sentence_boundaries.f1 >= 0.95, "sentence F1 {}", r.sentence_boundaries);
+}
+
+#[test]
+fn offsets_hold_on_wikinews_dev() {
+    let Some(gold) = shared_data("wikinews-quotes/dev.jsonl") else { return };
+    let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
+    let source = std::fs::read_to_string(gold).unwrap();
+    let mut jsonl = Vec::new();
+    for (i, line) in source.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let doc = pipeline.analyze_text(&format!("dev#{i}"), v["text"].as_str().unwrap());
+        lesart::report::json::write_document_line(&mut jsonl, &doc).unwrap();
+    }
+    let checked = check_spans(&String::from_utf8(jsonl).unwrap());
+    assert!(checked > 35_000, "{checked} spans");
+}
