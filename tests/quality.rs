@@ -37,3 +37,14 @@ fn offsets_hold_on_wikinews_dev() {
     let checked = check_spans(&String::from_utf8(jsonl).unwrap());
     assert!(checked > 35_000, "{checked} spans");
 }
+
+#[test]
+fn konjunktiv_i_on_ud_gsd_test() {
+    let Some(gold) = shared_data("ud-german-gsd/de_gsd-ud-test.conllu") else { return };
+    let morphology = lesart::morphology::Morphology::load(&lesart::Config::default().models_dir).unwrap();
+    let report = lesart::morphology::eval::eval_conllu(&morphology, &gold).unwrap();
+    eprintln!("{report}");
+    let kj1 = &report.kj1_third_person;
+    assert!(kj1.precision >= 0.85 && kj1.recall >= 0.85, "{report}");
+    assert!(report.upos_accuracy > 0.9 && report.lemma_accuracy > 0.95, "{report}");
+}
