@@ -128,61 +128,17 @@ fn punct_kind(c: char) -> Option<TokenKind> {
     })
 }
 
+/// Every quotation mark German text uses, straight and typographic.
+const QUOTES: &str = "„“”\"‚‘’»«›‹'";
+
 /// Quotes, brackets and dashes split off the front of a chunk.
 fn is_prefix(c: char) -> bool {
-    matches!(
-        c,
-        '„' | '“'
-            | '”'
-            | '"'
-            | '‚'
-            | '‘'
-            | '’'
-            | '»'
-            | '«'
-            | '›'
-            | '‹'
-            | '\''
-            | '('
-            | '['
-            | '{'
-            | '¿'
-            | '¡'
-            | '–'
-            | '—'
-            | '…'
-            | '•'
-            | '·'
-    )
+    QUOTES.contains(c) || "([{¿¡–—…•·".contains(c)
 }
 
 /// Punctuation split off the end of a chunk (the full stop has rules of its own).
 fn is_suffix(c: char) -> bool {
-    matches!(
-        c,
-        ',' | ';'
-            | ':'
-            | '!'
-            | '?'
-            | ')'
-            | ']'
-            | '}'
-            | '„'
-            | '“'
-            | '”'
-            | '"'
-            | '‚'
-            | '‘'
-            | '’'
-            | '»'
-            | '«'
-            | '›'
-            | '‹'
-            | '\''
-            | '…'
-            | '–'
-            | '—'
-    )
+    QUOTES.contains(c) || ",;:!?)]}…–—".contains(c)
 }
 
 /// Symbols split off the end of a number: *5%*, *20€*.
