@@ -19,6 +19,7 @@ pub mod error;
 pub mod eval;
 pub mod ingest;
 pub mod morphology;
+pub mod ner;
 pub mod pipeline;
 pub mod report;
 pub mod segment;

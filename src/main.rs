@@ -28,6 +28,9 @@ enum Command {
     /// Measure against gold data.
     #[command(subcommand)]
     Eval(EvalCommand),
+    /// Rebuild a model in models/ from the shared data.
+    #[command(subcommand)]
+    Train(TrainCommand),
     /// Compile a form<TAB>lemma<TAB>tag lexicon into models/morphology (see models/README.md).
     BuildLexicon {
         /// The TSV source.
@@ -116,7 +119,44 @@ struct CompareArgs {
 }
 
 #[derive(Subcommand)]
+enum TrainCommand {
+    /// Train the NER model (GermEval 2014 train, word clusters) into models/ner/; deterministic.
+    Ner {
+        /// The shared data folder holding germeval2014/, ler/ ….
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// Directory with lesart's models; the model is written to its ner/.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+        /// Training epochs.
+        #[arg(long, default_value_t = 15)]
+        epochs: usize,
+        /// Seed for the training order.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
 enum EvalCommand {
+    /// Strict outer-span NER precision, recall and F1 per type and micro-averaged.
+    Ner {
+        /// Gold file.
+        #[arg(long)]
+        gold: PathBuf,
+        /// Gold format: germeval (idx token outer inner), conll (token TAG), conllu (idx token TAG).
+        #[arg(long, default_value = "germeval")]
+        format: String,
+        /// Score derived forms (russische, EU-weit) as types of their own.
+        #[arg(long)]
+        with_derived: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// Directory with lesart's models.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+    },
     /// Sentence-boundary and token F1 against CoNLL-U or wikinews-quotes JSONL.
     Segment {
         /// Gold file (.conllu or .jsonl).
@@ -175,6 +215,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let morphology = lesart::morphology::Morphology::load(&dir)?;
             let report = lesart::morphology::eval::eval_conllu(&morphology, &gold)?;
             print_report(&report, json)
+        }
+        Command::Eval(EvalCommand::Ner { gold, format, with_derived, json, models }) => {
+            let dir = models.unwrap_or_else(lesart::pipeline::default_models_dir);
+            let ner = lesart::ner::Ner::load(&dir)?;
+            let report = lesart::ner::eval_file(&ner, &gold, format.parse()?, with_derived)?;
+            print_report(&report, json)
+        }
+        Command::Train(TrainCommand::Ner { data, models, epochs, seed }) => {
+            let dir = models.unwrap_or_else(|| PathBuf::from("models"));
+            let config = lesart::ner::TrainConfig { epochs, seed, ..lesart::ner::TrainConfig::standard(&data, &dir) };
+            let report = lesart::ner::train(&config)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::BuildLexicon { tsv, out } => {
             let stats = lesart::morphology::lexicon::build(&tsv, &out)?;
@@ -288,7 +341,7 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
 fn compare(args: CompareArgs) -> Result<ExitCode> {
     let pipeline = args.common.pipeline()?;
     let docs = read_named(&pipeline, &args.files)?;
-    let summaries: Vec<DocumentSummary> = docs.iter().map(DocumentSummary::of).collect();
+    let summaries: Vec<DocumentSummary> = docs.iter().map(|d| DocumentSummary::of(d, &pipeline.entity_groups(d))).collect();
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &summaries)?;

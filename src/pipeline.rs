@@ -5,6 +5,7 @@ use crate::doc::Document;
 use crate::error::{Error, Result};
 use crate::ingest::{Ingest, Input, Inputs, Skipped};
 use crate::morphology::Morphology;
+use crate::ner::{EntityGroup, Ner};
 use crate::segment::Segmenter;
 use crate::stage::{DocumentStage, SentenceStage};
 use rayon::prelude::*;
@@ -73,6 +74,7 @@ pub struct Pipeline {
     ingest: Ingest,
     segmenter: Segmenter,
     sentence_stages: Vec<Box<dyn SentenceStage>>,
+    gazetteers: std::sync::Arc<crate::ner::gazetteer::Gazetteers>,
     pool: rayon::ThreadPool,
 }
 
@@ -91,6 +93,8 @@ impl Pipeline {
     /// Loads every stage's models.
     pub fn new(config: &Config) -> Result<Pipeline> {
         let morphology = Morphology::load(&config.models_dir)?;
+        let ner = Ner::load(&config.models_dir)?;
+        let gazetteers = ner.gazetteers_shared();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.jobs)
             .build()
@@ -98,7 +102,8 @@ impl Pipeline {
         Ok(Pipeline {
             ingest: Ingest::default().with_encoding(config.encoding).with_max_bytes(config.max_file_bytes),
             segmenter: Segmenter::default(),
-            sentence_stages: vec![Box::new(morphology)],
+            sentence_stages: vec![Box::new(morphology), Box::new(ner)],
+            gazetteers,
             pool,
         })
     }
@@ -117,6 +122,12 @@ impl Pipeline {
                 stage.annotate(text, sentence);
             }
         });
+    }
+
+    /// Groups a document's entity mentions into entities (*Wladimir Putin … Putin*), with the
+    /// gazetteers of the loaded NER model.
+    pub fn entity_groups(&self, doc: &Document) -> Vec<EntityGroup> {
+        crate::ner::link_entities(doc, Some(&self.gazetteers))
     }
 
     /// Analyses a string as one document.

@@ -37,7 +37,10 @@ fn analyze_corpus_writes_three_files_with_exact_offsets() {
         assert!(kinds.contains(&kind), "no {kind} boilerplate among {kinds:?}");
     }
 
+    // Entities are found and grouped into actors: the stance pair's mayor is one PER in both.
     let report: serde_json::Value = serde_json::from_str(&fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap();
+    let mayor = report["entities"].as_array().unwrap().iter().find(|e| e["name"] == "Helga Brandt").expect("Helga Brandt listed");
+    assert_eq!((mayor["label"].as_str(), mayor["documents"].as_u64()), (Some("PER"), Some(2)), "{mayor}");
     assert_eq!(report["schema"], 1);
     assert_eq!(report["documents_analysed"].as_u64().unwrap() as usize, docs.len());
     assert_eq!(report["skipped"].as_array().unwrap().len(), 0);

@@ -48,3 +48,13 @@ fn konjunktiv_i_on_ud_gsd_test() {
     assert!(kj1.precision >= 0.85 && kj1.recall >= 0.85, "{report}");
     assert!(report.upos_accuracy > 0.9 && report.lemma_accuracy > 0.95, "{report}");
 }
+
+#[test]
+fn ner_on_germeval_dev() {
+    // The model never saw this file. The floor guards the shipped model against regressions.
+    let Some(gold) = shared_data("germeval2014/NER-de-dev.tsv") else { return };
+    let ner = lesart::ner::Ner::load(&lesart::Config::default().models_dir).unwrap();
+    let report = lesart::ner::eval_file(&ner, &gold, lesart::ner::GoldFormat::Germeval, false).unwrap();
+    eprintln!("{report}");
+    assert!(report.micro.f1 >= 0.75, "{report}");
+}

@@ -1,7 +1,8 @@
 //! Aggregation: per-article and corpus summaries built from annotated documents.
 
-use crate::doc::{BoilerplateKind, Document, Mood, Pos};
+use crate::doc::{BoilerplateKind, Document, EntityLabel, Mood, Pos};
 use crate::ingest::Skipped;
+use crate::ner::EntityGroup;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -28,6 +29,10 @@ pub struct Counts {
     pub konjunktiv_i_sentences: u64,
     /// Boilerplate stretches by kind.
     pub boilerplate: BTreeMap<BoilerplateKind, u64>,
+    /// Entity mentions outside boilerplate by type (derived forms not included).
+    pub entity_mentions: BTreeMap<EntityLabel, u64>,
+    /// Derived entity mentions (*russische*, *EU-weit*).
+    pub derived_entity_mentions: u64,
 }
 
 impl Counts {
@@ -41,6 +46,13 @@ impl Counts {
             if s.boilerplate {
                 c.boilerplate_sentences += 1;
                 continue;
+            }
+            for e in &s.entities {
+                if e.derived {
+                    c.derived_entity_mentions += 1;
+                } else {
+                    *c.entity_mentions.entry(e.label).or_default() += 1;
+                }
             }
             let mut has_kj1 = false;
             for t in &s.tokens {
@@ -80,6 +92,10 @@ impl Counts {
         for (k, v) in &other.boilerplate {
             *self.boilerplate.entry(*k).or_default() += v;
         }
+        for (k, v) in &other.entity_mentions {
+            *self.entity_mentions.entry(*k).or_default() += v;
+        }
+        self.derived_entity_mentions += other.derived_entity_mentions;
     }
 
     /// Sentences outside boilerplate.
@@ -101,6 +117,50 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
+/// An entity of an article: its mentions grouped under one name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EntitySummary {
+    /// The canonical name (*Kim Jong-un* for *Kim Jong-un … Kim*).
+    pub name: String,
+    /// Its type.
+    pub label: EntityLabel,
+    /// Mentions, derived forms included.
+    pub mentions: usize,
+    /// Mentions that are derived forms (*nordkoreanischen*).
+    pub derived_mentions: usize,
+    /// For a capital, the country it stands for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub linked_to: Option<String>,
+}
+
+impl EntitySummary {
+    fn of(group: &EntityGroup) -> EntitySummary {
+        EntitySummary {
+            name: group.canonical.clone(),
+            label: group.label,
+            mentions: group.count,
+            derived_mentions: group.derived_count,
+            linked_to: group.linked_to.clone(),
+        }
+    }
+}
+
+/// An entity over the whole corpus.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CorpusEntity {
+    /// The canonical name.
+    pub name: String,
+    /// Its type.
+    pub label: EntityLabel,
+    /// Mentions over all documents.
+    pub mentions: usize,
+    /// Documents that mention it.
+    pub documents: usize,
+}
+
+/// How many corpus entities the report lists.
+const CORPUS_ENTITIES: usize = 100;
+
 /// One article's summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocumentSummary {
@@ -113,17 +173,20 @@ pub struct DocumentSummary {
     pub counts: Counts,
     /// Share of content sentences with Konjunktiv I (reported speech), in [0, 1].
     pub reported_speech_share: f64,
+    /// Its entities, most mentioned first.
+    pub entities: Vec<EntitySummary>,
 }
 
 impl DocumentSummary {
-    /// Summarises one annotated document.
-    pub fn of(doc: &Document) -> DocumentSummary {
+    /// Summarises one annotated document whose mentions are grouped into `entities`.
+    pub fn of(doc: &Document, entities: &[EntityGroup]) -> DocumentSummary {
         let counts = Counts::of(doc);
         DocumentSummary {
             id: doc.id.clone(),
             encoding: doc.encoding.to_string(),
             reported_speech_share: counts.reported_speech_share(),
             counts,
+            entities: entities.iter().map(EntitySummary::of).collect(),
         }
     }
 }
@@ -139,6 +202,8 @@ pub struct Report {
     pub corpus: Counts,
     /// Share of content sentences with Konjunktiv I over the corpus.
     pub reported_speech_share: f64,
+    /// The most mentioned entities of the corpus (at most 100).
+    pub entities: Vec<CorpusEntity>,
     /// Per-document summaries, in input order.
     pub documents: Vec<DocumentSummary>,
     /// Inputs that were not analysed, with reasons.
@@ -153,12 +218,32 @@ impl Report {
         Report { schema: super::json::SCHEMA, ..Default::default() }
     }
 
-    /// Adds one annotated document.
-    pub fn add(&mut self, doc: &Document) {
-        let summary = DocumentSummary::of(doc);
+    /// Adds one annotated document with its grouped entities.
+    pub fn add(&mut self, doc: &Document, entities: &[EntityGroup]) {
+        let summary = DocumentSummary::of(doc, entities);
         self.corpus.add(&summary.counts);
         self.documents.push(summary);
         self.documents_analysed = self.documents.len();
         self.reported_speech_share = self.corpus.reported_speech_share();
+    }
+
+    /// Computes the corpus-wide lists once all documents are in.
+    pub fn finish(&mut self) {
+        let mut index: BTreeMap<(&str, EntityLabel), (usize, usize)> = BTreeMap::new();
+        for d in &self.documents {
+            for e in &d.entities {
+                let entry = index.entry((&e.name, e.label)).or_default();
+                entry.0 += e.mentions;
+                entry.1 += 1;
+            }
+        }
+        let mut entities: Vec<CorpusEntity> = index
+            .into_iter()
+            .map(|((name, label), (mentions, documents))| CorpusEntity { name: name.to_string(), label, mentions, documents })
+            .collect();
+        // Ties keep the BTreeMap's order (name, label), so the list is the same on every run.
+        entities.sort_by(|a, b| b.mentions.cmp(&a.mentions).then(b.documents.cmp(&a.documents)));
+        entities.truncate(CORPUS_ENTITIES);
+        self.entities = entities;
     }
 }

@@ -32,6 +32,30 @@ pub fn render(summaries: &[DocumentSummary]) -> String {
         }
         out.push('\n');
     }
+    // Entities several articles mention, with their mentions in each.
+    let mut shared: Vec<(&str, Vec<usize>)> = Vec::new();
+    for d in summaries {
+        for e in &d.entities {
+            if shared.iter().any(|(name, _)| *name == e.name) {
+                continue;
+            }
+            let counts: Vec<usize> =
+                summaries.iter().map(|o| o.entities.iter().filter(|x| x.name == e.name).map(|x| x.mentions).sum()).collect();
+            if counts.iter().filter(|&&c| c > 0).count() > 1 {
+                shared.push((&e.name, counts));
+            }
+        }
+    }
+    if !shared.is_empty() {
+        let _ = writeln!(out, "\nentities mentioned in more than one article (mentions):");
+        for (name, counts) in shared {
+            let _ = write!(out, "{name:label_width$}");
+            for (c, w) in counts.iter().zip(&widths) {
+                let _ = write!(out, "  {c:>w$}");
+            }
+            out.push('\n');
+        }
+    }
     out
 }
 

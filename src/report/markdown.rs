@@ -19,14 +19,24 @@ pub fn render(report: &Report) -> String {
         c.konjunktiv_i,
         c.konjunktiv_ii
     );
+    if !report.entities.is_empty() {
+        let _ = writeln!(md, "## Most mentioned entities\n");
+        let _ = writeln!(md, "| entity | type | mentions | documents |");
+        let _ = writeln!(md, "|---|---|---:|---:|");
+        for e in report.entities.iter().take(25) {
+            let _ = writeln!(md, "| {} | {:?} | {} | {} |", escape(&e.name), e.label, e.mentions, e.documents);
+        }
+        let _ = writeln!(md);
+    }
     let _ = writeln!(md, "## Documents\n");
-    let _ = writeln!(md, "| document | encoding | sentences | boilerplate | words | Konj. I | Konj. II | reported speech |");
-    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|");
+    let _ =
+        writeln!(md, "| document | encoding | sentences | boilerplate | words | Konj. I | Konj. II | reported speech | main entities |");
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---|");
     for d in &report.documents {
         let k = &d.counts;
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.1} % |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.1} % | {} |",
             escape(&d.id),
             d.encoding,
             k.sentences,
@@ -34,7 +44,8 @@ pub fn render(report: &Report) -> String {
             k.words,
             k.konjunktiv_i,
             k.konjunktiv_ii,
-            100.0 * d.reported_speech_share
+            100.0 * d.reported_speech_share,
+            escape(&d.entities.iter().take(3).map(|e| format!("{} ({})", e.name, e.mentions)).collect::<Vec<_>>().join(", "))
         );
     }
     if !c.boilerplate.is_empty() {

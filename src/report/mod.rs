@@ -35,11 +35,12 @@ pub fn analyze_to_dir(pipeline: &Pipeline, inputs: &Inputs, out_dir: &Path, prog
         inputs,
         |doc: &Document| {
             json::write_document_line(&mut writer, doc).map_err(|e| Error::io(&annotations_path, e))?;
-            report.add(doc);
+            report.add(doc, &pipeline.entity_groups(doc));
             Ok(())
         },
         progress,
     )?;
+    report.finish();
     report.skipped = summary.skipped.clone();
     report.ignored_files = summary.ignored;
     let tmp = writer.into_inner().map_err(|e| Error::io(&annotations_path, e.into_error()))?;

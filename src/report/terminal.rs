@@ -1,9 +1,10 @@
 //! `lesart inspect`: sentences with their annotations, for a person at a terminal.
 //!
 //! Colours are used only when asked for (the binary asks when stdout is a terminal); otherwise
-//! the output is plain text that reads the same.
+//! the output is plain text that reads the same: entities in [brackets], Konjunktiv forms in
+//! «guillemets».
 
-use crate::doc::{Document, Mood, Sentence};
+use crate::doc::{Document, Mood, Sentence, Span};
 use std::fmt::Write;
 
 /// How to show inspected sentences.
@@ -15,45 +16,65 @@ pub struct InspectStyle {
 
 const BOLD_YELLOW: &str = "\x1b[1;33m";
 const BOLD_CYAN: &str = "\x1b[1;36m";
+const GREEN_UNDERLINE: &str = "\x1b[4;32m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
-/// Renders one sentence (numbered from 1) with its mood-marked verbs highlighted and a line per
-/// token that carries a finding.
+/// A stretch of the sentence to highlight: its colour and its plain-text brackets.
+struct Mark {
+    span: Span,
+    color: &'static str,
+    open: &'static str,
+    close: &'static str,
+}
+
+/// Renders one sentence (numbered from 1) with its entities and mood-marked verbs highlighted,
+/// then a line per finding.
 pub fn render_sentence(doc: &Document, index: usize, sentence: &Sentence, style: InspectStyle) -> String {
     let mut out = String::new();
     let paint = |code: &str, s: &str| if style.color { format!("{code}{s}{RESET}") } else { s.to_string() };
     let flag = if sentence.boilerplate { " [boilerplate]" } else { "" };
-    let _ = write!(out, "{}", paint(DIM, &format!("[{}] {}–{}{flag}\n", index + 1, sentence.span.start, sentence.span.end)));
-    // The sentence text with Konjunktiv forms marked: in colour, or «like this» when plain.
+    let _ = writeln!(out, "{}", paint(DIM, &format!("[{}] {}–{}{flag}", index + 1, sentence.span.start, sentence.span.end)));
+
+    let mut marks: Vec<Mark> =
+        sentence.entities.iter().map(|e| Mark { span: e.span, color: GREEN_UNDERLINE, open: "[", close: "]" }).collect();
+    for t in &sentence.tokens {
+        let color = match t.morph.as_ref().and_then(|m| m.mood) {
+            Some(Mood::KonjunktivI) => BOLD_YELLOW,
+            Some(Mood::KonjunktivII) => BOLD_CYAN,
+            _ => continue,
+        };
+        marks.push(Mark { span: t.span, color, open: "«", close: "»" });
+    }
+    marks.sort_by_key(|m| (m.span.start, m.span.end));
     let mut line = String::new();
     let mut at = sentence.span.start;
-    for t in &sentence.tokens {
-        let mood = t.morph.as_ref().and_then(|m| m.mood);
-        let code = match mood {
-            Some(Mood::KonjunktivI) => Some(BOLD_YELLOW),
-            Some(Mood::KonjunktivII) => Some(BOLD_CYAN),
-            _ => None,
-        };
-        if let Some(code) = code {
-            line.push_str(doc.text_of(crate::doc::Span::new(at, t.span.start)));
-            let word = doc.text_of(t.span);
-            if style.color {
-                line.push_str(&paint(code, word));
-            } else {
-                let _ = write!(line, "«{word}»");
-            }
-            at = t.span.end;
+    for m in marks {
+        if m.span.start < at {
+            continue; // Overlaps a stretch already marked.
         }
+        line.push_str(doc.text_of(Span::new(at, m.span.start)));
+        let text = doc.text_of(m.span);
+        if style.color {
+            line.push_str(&paint(m.color, text));
+        } else {
+            let _ = write!(line, "{}{text}{}", m.open, m.close);
+        }
+        at = m.span.end;
     }
-    line.push_str(doc.text_of(crate::doc::Span::new(at, sentence.span.end)));
+    line.push_str(doc.text_of(Span::new(at, sentence.span.end)));
     let _ = writeln!(out, "  {}", line.replace('\n', "\n  "));
+
+    for e in &sentence.entities {
+        let derived = if e.derived { ", derived" } else { "" };
+        let _ = writeln!(out, "    {} → {:?}{derived} ({:.2})", doc.text_of(e.span), e.label, e.score);
+    }
     for t in &sentence.tokens {
         let Some(m) = &t.morph else { continue };
-        let Some(mood) = m.mood.filter(|m| matches!(m, Mood::KonjunktivI | Mood::KonjunktivII)) else { continue };
-        let label = match mood {
-            Mood::KonjunktivI => "Konjunktiv I (reported speech)",
-            _ => "Konjunktiv II (hypothetical)",
+        let label = match m.mood {
+            Some(Mood::KonjunktivI) => "Konjunktiv I (reported speech)",
+            Some(Mood::KonjunktivII) => "Konjunktiv II (hypothetical)",
+            _ => continue,
         };
         let _ = writeln!(out, "    {} → {} {:?}: {label}", doc.text_of(t.span), m.lemma, m.pos);
     }

@@ -1,0 +1,343 @@
+//! Strict span evaluation against gold files, and the gold readers training shares.
+//!
+//! A predicted entity counts only when its first token, last token and type equal a gold
+//! entity's (outer level). Derived forms and parts (*russische*, *EU-weit*) are left out of
+//! both gold and prediction by default; with `with_derived` they count as separate types
+//! `PERderiv`, `LOCderiv`, `ORGderiv`, `MISCderiv` (GermEval's `deriv` and `part` alike).
+
+use super::{Ner, SentenceStage};
+use crate::doc::{EntityLabel, Sentence, Span, Text, Token};
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Instant;
+
+/// Layout of a gold file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoldFormat {
+    /// GermEval 2014: `idx token outer inner`, `#` comment lines.
+    Germeval,
+    /// Two columns `token TAG` (GermEval's `train.bio.tsv`, LER).
+    Conll,
+    /// Three columns `idx token TAG` (WikiANN).
+    Conllu,
+}
+
+impl FromStr for GoldFormat {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<GoldFormat> {
+        match s {
+            "germeval" => Ok(GoldFormat::Germeval),
+            "conll" => Ok(GoldFormat::Conll),
+            "conllu" => Ok(GoldFormat::Conllu),
+            _ => Err(Error::Usage(format!("unknown gold format {s:?}: use germeval, conll or conllu"))),
+        }
+    }
+}
+
+/// One gold entity in token indices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GoldEntity {
+    /// First token.
+    pub start: usize,
+    /// One past the last token.
+    pub end: usize,
+    /// Type.
+    pub label: EntityLabel,
+    /// Derived form or part.
+    pub derived: bool,
+}
+
+/// One gold sentence.
+#[derive(Debug, Clone, Default)]
+pub struct GoldSentence {
+    /// Token forms.
+    pub tokens: Vec<String>,
+    /// Outer-level entities.
+    pub entities: Vec<GoldEntity>,
+}
+
+/// Maps a corpus type (GermEval, WikiANN, LER) to a label and the derived flag.
+fn map_type(t: &str) -> Option<(EntityLabel, bool)> {
+    let (base, derived) = match t.strip_suffix("deriv").or_else(|| t.strip_suffix("part")) {
+        Some(b) => (b, true),
+        None => (t, false),
+    };
+    let label = match base {
+        "PER" | "RR" | "AN" => EntityLabel::PER,
+        "LOC" | "LD" | "ST" | "STR" | "LDS" => EntityLabel::LOC,
+        "ORG" | "UN" | "INN" | "GRT" | "MRK" => EntityLabel::ORG,
+        "OTH" | "MISC" | "GS" | "VO" | "EUN" | "VS" | "VT" | "RS" | "LIT" => EntityLabel::MISC,
+        _ => return None,
+    };
+    Some((label, derived))
+}
+
+/// Reads a gold file into sentences with entities decoded from BIO tags (an I- tag that
+/// does not continue an entity of its type starts one, as conlleval does).
+pub fn read_gold(path: &Path, format: GoldFormat) -> Result<Vec<GoldSentence>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bad = |line: usize, reason: String| Error::BadLine { path: path.to_path_buf(), line, reason };
+    let mut out = Vec::new();
+    let mut cur = GoldSentence::default();
+    let mut open: Option<(EntityLabel, bool)> = None;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            if !cur.tokens.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            open = None;
+            continue;
+        }
+        if format == GoldFormat::Germeval && line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = if format == GoldFormat::Germeval { line.split('\t').collect() } else { line.split_whitespace().collect() };
+        let (token, tag) = match format {
+            GoldFormat::Germeval if fields.len() >= 3 => (fields[1], fields[2]),
+            GoldFormat::Conll if fields.len() >= 2 => (fields[0], fields[fields.len() - 1]),
+            GoldFormat::Conllu if fields.len() >= 3 => (fields[1], fields[fields.len() - 1]),
+            _ => return Err(bad(n + 1, format!("expected the columns of the {format:?} format"))),
+        };
+        let i = cur.tokens.len();
+        cur.tokens.push(token.to_string());
+        if tag == "O" {
+            open = None;
+            continue;
+        }
+        let (bio, ty) = tag.split_once('-').ok_or_else(|| bad(n + 1, format!("tag {tag:?} is not O, B-X or I-X")))?;
+        let (label, derived) = map_type(ty).ok_or_else(|| bad(n + 1, format!("unknown entity type {ty:?}")))?;
+        match bio {
+            "I" if open == Some((label, derived)) => {
+                if let Some(e) = cur.entities.last_mut() {
+                    e.end = i + 1;
+                }
+            }
+            "B" | "I" => {
+                cur.entities.push(GoldEntity { start: i, end: i + 1, label, derived });
+                open = Some((label, derived));
+            }
+            _ => return Err(bad(n + 1, format!("tag {tag:?} is not O, B-X or I-X"))),
+        }
+    }
+    if !cur.tokens.is_empty() {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// A text made of the tokens joined by single spaces and a sentence whose tokens are exactly
+/// those tokens (gold tokenisation is kept).
+pub fn gold_sentence(tokens: &[String]) -> (Text, Sentence) {
+    let mut s = String::new();
+    let mut spans = Vec::with_capacity(tokens.len());
+    let mut at = 0u32;
+    for (i, t) in tokens.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+            at += 1;
+        }
+        s.push_str(t);
+        let len = t.chars().count() as u32;
+        spans.push(Span::new(at, at + len));
+        at += len;
+    }
+    let sentence = Sentence {
+        span: Span::new(0, at),
+        tokens: spans.into_iter().map(|span| Token { span, morph: None }).collect(),
+        ..Default::default()
+    };
+    (Text::new(s), sentence)
+}
+
+/// Counts and scores of one type.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TypeScore {
+    /// `PER`, `LOC`, `ORG`, `MISC` (or `…deriv`), or `micro`.
+    pub label: String,
+    /// Gold entities.
+    pub gold: usize,
+    /// Predicted entities.
+    pub predicted: usize,
+    /// Predicted entities that match a gold one exactly.
+    pub correct: usize,
+    /// correct / predicted.
+    pub precision: f64,
+    /// correct / gold.
+    pub recall: f64,
+    /// Harmonic mean of precision and recall.
+    pub f1: f64,
+}
+
+impl TypeScore {
+    fn finish(mut self) -> TypeScore {
+        self.precision = if self.predicted == 0 { 0.0 } else { self.correct as f64 / self.predicted as f64 };
+        self.recall = if self.gold == 0 { 0.0 } else { self.correct as f64 / self.gold as f64 };
+        let s = self.precision + self.recall;
+        self.f1 = if s == 0.0 { 0.0 } else { 2.0 * self.precision * self.recall / s };
+        self
+    }
+}
+
+/// Result of [`eval_file`].
+#[derive(Debug, Clone, Serialize)]
+pub struct NerReport {
+    /// The gold file.
+    pub gold: PathBuf,
+    /// Sentences read.
+    pub sentences: usize,
+    /// Tokens read.
+    pub tokens: usize,
+    /// Whether derived forms were scored as their own types.
+    pub with_derived: bool,
+    /// Per type, in label order.
+    pub types: Vec<TypeScore>,
+    /// Micro average over the types.
+    pub micro: TypeScore,
+    /// Tokens the NER stage tagged per second (one thread, morphology not counted).
+    pub tokens_per_second: f64,
+}
+
+impl fmt::Display for NerReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "NER on {} ({} sentences, {} tokens), strict outer spans", self.gold.display(), self.sentences, self.tokens)?;
+        writeln!(f, "{:<10} {:>6} {:>6} {:>6} {:>9} {:>7} {:>7}", "type", "gold", "pred", "ok", "precision", "recall", "F1")?;
+        for t in self.types.iter().chain(std::iter::once(&self.micro)) {
+            writeln!(
+                f,
+                "{:<10} {:>6} {:>6} {:>6} {:>9.4} {:>7.4} {:>7.4}",
+                t.label, t.gold, t.predicted, t.correct, t.precision, t.recall, t.f1
+            )?;
+        }
+        write!(f, "{:.0} tokens/s", self.tokens_per_second)
+    }
+}
+
+fn type_name(label: EntityLabel, derived: bool) -> String {
+    format!("{label:?}{}", if derived { "deriv" } else { "" })
+}
+
+/// Scores predicted against gold entities of many sentences.
+pub(crate) fn score(pairs: &[(Vec<GoldEntity>, Vec<GoldEntity>)], with_derived: bool) -> (Vec<TypeScore>, TypeScore) {
+    let mut by: BTreeMap<(EntityLabel, bool), TypeScore> = BTreeMap::new();
+    for label in [EntityLabel::PER, EntityLabel::LOC, EntityLabel::ORG, EntityLabel::MISC] {
+        for derived in [false, true] {
+            if !derived || with_derived {
+                by.insert((label, derived), TypeScore { label: type_name(label, derived), ..Default::default() });
+            }
+        }
+    }
+    for (gold, pred) in pairs {
+        for g in gold {
+            if let Some(t) = by.get_mut(&(g.label, g.derived)) {
+                t.gold += 1;
+            }
+        }
+        for p in pred {
+            if let Some(t) = by.get_mut(&(p.label, p.derived)) {
+                t.predicted += 1;
+                if gold.contains(p) {
+                    t.correct += 1;
+                }
+            }
+        }
+    }
+    let mut micro = TypeScore { label: "micro".into(), ..Default::default() };
+    for t in by.values() {
+        micro.gold += t.gold;
+        micro.predicted += t.predicted;
+        micro.correct += t.correct;
+    }
+    (by.into_values().map(TypeScore::finish).collect(), micro.finish())
+}
+
+/// Tags the tokens of a gold file with `tagger` (after running its morphology on them) and
+/// scores strict outer spans.
+pub fn eval_file(tagger: &Ner, gold: &Path, format: GoldFormat, with_derived: bool) -> Result<NerReport> {
+    let sentences = read_gold(gold, format)?;
+    let mut pairs = Vec::with_capacity(sentences.len());
+    let mut tokens = 0;
+    let mut ner_seconds = 0.0;
+    for g in &sentences {
+        let (text, mut s) = gold_sentence(&g.tokens);
+        tagger.morphology().annotate(&text, &mut s);
+        let t0 = Instant::now();
+        tagger.annotate(&text, &mut s);
+        ner_seconds += t0.elapsed().as_secs_f64();
+        tokens += g.tokens.len();
+        let pred = s
+            .entities
+            .iter()
+            .filter_map(|e| {
+                let start = s.tokens.iter().position(|t| t.span.start == e.span.start)?;
+                let end = s.tokens.iter().position(|t| t.span.end == e.span.end)? + 1;
+                Some(GoldEntity { start, end, label: e.label, derived: e.derived })
+            })
+            .collect();
+        pairs.push((g.entities.clone(), pred));
+    }
+    let (types, micro) = score(&pairs, with_derived);
+    Ok(NerReport {
+        gold: gold.to_path_buf(),
+        sentences: sentences.len(),
+        tokens,
+        with_derived,
+        types,
+        micro,
+        tokens_per_second: if ner_seconds > 0.0 { tokens as f64 / ner_seconds } else { 0.0 },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_bio_in_three_formats() {
+        let dir = std::env::temp_dir().join(format!("lesart-ner-gold-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let cases = [
+            (
+                "g.tsv",
+                GoldFormat::Germeval,
+                "# http://x\n1\tDie\tO\tO\n2\trussische\tB-LOCderiv\tO\n3\tDeutsche\tB-ORG\tB-LOCderiv\n4\tBahn\tI-ORG\tO\n\n",
+            ),
+            ("c.tsv", GoldFormat::Conll, "Die O\nrussische B-LOCderiv\nDeutsche B-ORG\nBahn I-ORG\n"),
+            ("u.tsv", GoldFormat::Conllu, "0\tDie\tO\n1\trussische\tB-LOCderiv\n2\tDeutsche\tB-UN\n3\tBahn\tI-UN\n\n"),
+        ];
+        for (name, format, content) in cases {
+            let p = dir.join(name);
+            std::fs::write(&p, content).expect("write");
+            let s = read_gold(&p, format).expect("reads");
+            assert_eq!(s.len(), 1, "{name}");
+            assert_eq!(s[0].tokens, ["Die", "russische", "Deutsche", "Bahn"], "{name}");
+            assert_eq!(
+                s[0].entities,
+                [
+                    GoldEntity { start: 1, end: 2, label: EntityLabel::LOC, derived: true },
+                    GoldEntity { start: 2, end: 4, label: EntityLabel::ORG, derived: false }
+                ],
+                "{name}"
+            );
+        }
+        std::fs::write(dir.join("bad.tsv"), "Die X-FOO\n").expect("write");
+        assert!(matches!(read_gold(&dir.join("bad.tsv"), GoldFormat::Conll), Err(Error::BadLine { line: 1, .. })));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn strict_scores() {
+        let e = |start, end, label| GoldEntity { start, end, label, derived: false };
+        let pairs =
+            vec![(vec![e(0, 2, EntityLabel::PER), e(3, 4, EntityLabel::LOC)], vec![e(0, 2, EntityLabel::PER), e(3, 5, EntityLabel::LOC)])];
+        let (types, micro) = score(&pairs, false);
+        assert_eq!(types[0].f1, 1.0);
+        assert_eq!(types[1].correct, 0);
+        assert_eq!((micro.correct, micro.gold, micro.predicted), (1, 2, 2));
+    }
+}
