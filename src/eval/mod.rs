@@ -2,7 +2,28 @@
 
 pub mod segment;
 
+use crate::doc::{Sentence, Span, Text, Token};
 use serde::Serialize;
+
+/// A text of gold tokens joined by single spaces, and one sentence whose tokens are exactly
+/// those tokens, so a stage can be scored on gold tokenization.
+pub fn sentence_from_tokens<S: AsRef<str>>(forms: &[S]) -> (Text, Sentence) {
+    let mut text = String::new();
+    let mut tokens = Vec::with_capacity(forms.len());
+    let mut at = 0u32;
+    for (i, form) in forms.iter().enumerate() {
+        if i > 0 {
+            text.push(' ');
+            at += 1;
+        }
+        let form = form.as_ref();
+        text.push_str(form);
+        let len = form.chars().count() as u32;
+        tokens.push(Token { span: Span::new(at, at + len), morph: None });
+        at += len;
+    }
+    (Text::new(text), Sentence { span: Span::new(0, at), tokens, ..Default::default() })
+}
 
 /// Precision, recall and F1 from counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]

@@ -4,7 +4,7 @@
 //! do not count; the stage then annotates the gold tokens.
 
 use super::Morphology;
-use crate::doc::{Mood, Morph, Pos, Sentence, Span, Text, Token};
+use crate::doc::{Mood, Morph, Pos};
 use crate::error::{Error, Result};
 use crate::stage::SentenceStage;
 use serde::Serialize;
@@ -160,26 +160,6 @@ pub fn read_conllu(path: &Path) -> Result<Vec<Vec<GoldToken>>> {
     Ok(sentences)
 }
 
-/// Builds the text of a gold sentence and a [`Sentence`] whose tokens are the gold tokens.
-pub fn gold_sentence(gold: &[GoldToken]) -> (Text, Sentence) {
-    let mut text = String::new();
-    let mut tokens = Vec::with_capacity(gold.len());
-    let mut offset = 0u32;
-    for (i, g) in gold.iter().enumerate() {
-        let len = g.form.chars().count() as u32;
-        tokens.push(Token { span: Span::new(offset, offset + len), morph: None });
-        text.push_str(&g.form);
-        offset += len;
-        // Always separate tokens: a missing space would only matter to a tokeniser.
-        if i + 1 < gold.len() {
-            text.push(' ');
-            offset += 1;
-        }
-    }
-    let sentence = Sentence { span: Span::new(0, offset), tokens, ..Default::default() };
-    (Text::new(text), sentence)
-}
-
 fn pos_name(pos: Pos) -> String {
     format!("{pos:?}")
 }
@@ -192,7 +172,8 @@ pub fn eval_conllu_with(morph: &Morphology, gold: &Path, mut visit: impl FnMut(&
     let (mut upos_ok, mut lemma_ok) = (0usize, 0usize);
     let mut confusions: HashMap<(String, String), usize> = HashMap::new();
     for gold_tokens in &sentences {
-        let (text, mut sentence) = gold_sentence(gold_tokens);
+        let forms: Vec<&str> = gold_tokens.iter().map(|g| g.form.as_str()).collect();
+        let (text, mut sentence) = crate::eval::sentence_from_tokens(&forms);
         morph.annotate(&text, &mut sentence);
         let system: Vec<Morph> = sentence.tokens.into_iter().filter_map(|t| t.morph).collect();
         if system.len() != gold_tokens.len() {

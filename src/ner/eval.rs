@@ -6,7 +6,7 @@
 //! `PERderiv`, `LOCderiv`, `ORGderiv`, `MISCderiv` (GermEval's `deriv` and `part` alike).
 
 use super::{Ner, SentenceStage};
-use crate::doc::{EntityLabel, Sentence, Span, Text, Token};
+use crate::doc::EntityLabel;
 use crate::error::{Error, Result};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -131,30 +131,6 @@ pub fn read_gold(path: &Path, format: GoldFormat) -> Result<Vec<GoldSentence>> {
     Ok(out)
 }
 
-/// A text made of the tokens joined by single spaces and a sentence whose tokens are exactly
-/// those tokens (gold tokenisation is kept).
-pub fn gold_sentence(tokens: &[String]) -> (Text, Sentence) {
-    let mut s = String::new();
-    let mut spans = Vec::with_capacity(tokens.len());
-    let mut at = 0u32;
-    for (i, t) in tokens.iter().enumerate() {
-        if i > 0 {
-            s.push(' ');
-            at += 1;
-        }
-        s.push_str(t);
-        let len = t.chars().count() as u32;
-        spans.push(Span::new(at, at + len));
-        at += len;
-    }
-    let sentence = Sentence {
-        span: Span::new(0, at),
-        tokens: spans.into_iter().map(|span| Token { span, morph: None }).collect(),
-        ..Default::default()
-    };
-    (Text::new(s), sentence)
-}
-
 /// Counts and scores of one type.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TypeScore {
@@ -264,7 +240,7 @@ pub fn eval_file(tagger: &Ner, gold: &Path, format: GoldFormat, with_derived: bo
     let mut tokens = 0;
     let mut ner_seconds = 0.0;
     for g in &sentences {
-        let (text, mut s) = gold_sentence(&g.tokens);
+        let (text, mut s) = crate::eval::sentence_from_tokens(&g.tokens);
         tagger.morphology().annotate(&text, &mut s);
         let t0 = Instant::now();
         tagger.annotate(&text, &mut s);

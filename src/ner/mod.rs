@@ -215,7 +215,7 @@ mod tests {
 
     /// Tags a sentence given as space-separated tokens; returns (text, label, derived) per entity.
     fn entities(sentence: &str) -> Vec<(String, EntityLabel, bool)> {
-        let (text, mut s) = eval::gold_sentence(&sentence.split(' ').map(String::from).collect::<Vec<_>>());
+        let (text, mut s) = crate::eval::sentence_from_tokens(&sentence.split(' ').collect::<Vec<_>>());
         ner().morphology().annotate(&text, &mut s);
         ner().annotate(&text, &mut s);
         s.entities.iter().map(|e| (text.slice(e.span).to_string(), e.label, e.derived)).collect()
@@ -250,7 +250,7 @@ mod tests {
         let s = "Bundeskanzler Olaf Scholz reiste am Montag nach Paris , um mit Emmanuel Macron zu sprechen .";
         let a = entities(s);
         assert_eq!(a, entities(s));
-        let (text, mut sent) = eval::gold_sentence(&s.split(' ').map(String::from).collect::<Vec<_>>());
+        let (text, mut sent) = crate::eval::sentence_from_tokens(&s.split(' ').collect::<Vec<_>>());
         ner().morphology().annotate(&text, &mut sent);
         ner().annotate(&text, &mut sent);
         assert!(sent.entities.iter().all(|e| (0.0..=1.0).contains(&e.score)));
