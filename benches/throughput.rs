@@ -1,4 +1,5 @@
-//! Throughput of ingest + segment + morphology on one core, in words per second.
+//! Throughput on one core: ingest + segment + morphology in words per second, and the NER
+//! stage alone in tokens per second.
 //!
 //! Reads the 1,028 derStandard articles of `../shared/data/gnad10k/articles.csv` when present,
 //! else the sample corpus. Run with `cargo bench`; criterion prints elements/s, which are words.
@@ -60,6 +61,35 @@ fn throughput(c: &mut Criterion) {
                     morphology.annotate(&doc.text, s);
                 }
                 std::hint::black_box(&doc);
+            }
+        })
+    });
+    group.finish();
+
+    // The NER stage alone, on sentences already segmented and analysed, in tokens per second.
+    let ner = lesart::ner::Ner::load(&Config::default().models_dir).expect("models/ present");
+    let mut docs: Vec<Document> = texts
+        .iter()
+        .map(|t| {
+            let mut doc = ingest.finish(Document::new("b", t.clone(), "UTF-8"));
+            segmenter.process(&mut doc);
+            for s in &mut doc.sentences {
+                morphology.annotate(&doc.text, s);
+            }
+            doc
+        })
+        .collect();
+    let tokens: u64 = docs.iter().flat_map(|d| &d.sentences).filter(|s| !s.boilerplate).map(|s| s.tokens.len() as u64).sum();
+    let mut group = c.benchmark_group(format!("one core, tokens, {name}"));
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(tokens));
+    group.bench_function("ner", |b| {
+        b.iter(|| {
+            for doc in &mut docs {
+                let text = &doc.text;
+                for s in &mut doc.sentences {
+                    ner.annotate(text, s);
+                }
             }
         })
     });
