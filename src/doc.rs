@@ -161,6 +161,7 @@ pub enum Mood {
     /// Konjunktiv I, the mood of reported speech: *sei, habe, werde, erhalte*.
     KonjunktivI,
     /// Konjunktiv II, the hypothetical mood: *wäre, hätte, würde, käme, dürfte*.
+    #[serde(rename = "konjunktiv_ii")]
     KonjunktivII,
     /// *geh!, sagt!*
     Imperative,
@@ -256,6 +257,7 @@ pub enum CueKind {
     /// A Konjunktiv I verb form (reported speech).
     KonjunktivI,
     /// A Konjunktiv II verb form (hypothetical).
+    #[serde(rename = "konjunktiv_ii")]
     KonjunktivII,
     /// *sagte, laut, zufolge, nach Angaben von, so*.
     Attribution,
@@ -469,6 +471,15 @@ mod tests {
         assert_eq!(text.char_len() as usize, s.chars().count());
         assert_eq!(text.slice(Span::new(10, 15)), "„Kim“");
         assert_eq!(text.slice(Span::new(20, 21)), "🙂");
+    }
+
+    #[test]
+    fn schema_names_of_moods_and_cue_kinds() {
+        let name = |v: serde_json::Value| v.as_str().map(String::from);
+        assert_eq!(name(serde_json::json!(Mood::KonjunktivI)).as_deref(), Some("konjunktiv_i"));
+        assert_eq!(name(serde_json::json!(Mood::KonjunktivII)).as_deref(), Some("konjunktiv_ii"));
+        assert_eq!(name(serde_json::json!(CueKind::KonjunktivII)).as_deref(), Some("konjunktiv_ii"));
+        assert_eq!(name(serde_json::json!(CueKind::ReportativeModal)).as_deref(), Some("reportative_modal"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod doc;
 pub mod error;
 pub mod eval;
 pub mod ingest;
+pub mod modality;
 pub mod morphology;
 pub mod ner;
 pub mod pipeline;

@@ -139,6 +139,17 @@ enum TrainCommand {
 
 #[derive(Subcommand)]
 enum EvalCommand {
+    /// Quotation message, source and cue P/R/F1 (token overlap and exact) on wikinews-quotes JSONL.
+    Quotes {
+        /// Gold file in the wikinews-quotes format.
+        #[arg(long)]
+        gold: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
     /// Strict outer-span NER precision, recall and F1 per type and micro-averaged.
     Ner {
         /// Gold file.
@@ -214,6 +225,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let dir = models.unwrap_or_else(lesart::pipeline::default_models_dir);
             let morphology = lesart::morphology::Morphology::load(&dir)?;
             let report = lesart::morphology::eval::eval_conllu(&morphology, &gold)?;
+            print_report(&report, json)
+        }
+        Command::Eval(EvalCommand::Quotes { gold, json, common }) => {
+            let pipeline = common.pipeline()?;
+            let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold)?;
             print_report(&report, json)
         }
         Command::Eval(EvalCommand::Ner { gold, format, with_derived, json, models }) => {

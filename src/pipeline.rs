@@ -4,6 +4,7 @@
 use crate::doc::Document;
 use crate::error::{Error, Result};
 use crate::ingest::{Ingest, Input, Inputs, Skipped};
+use crate::modality::Modality;
 use crate::morphology::Morphology;
 use crate::ner::{EntityGroup, Ner};
 use crate::segment::Segmenter;
@@ -74,14 +75,17 @@ pub struct Pipeline {
     ingest: Ingest,
     segmenter: Segmenter,
     sentence_stages: Vec<Box<dyn SentenceStage>>,
+    /// Stages that need whole documents after the sentence stages (quotes spanning sentences).
+    document_stages: Vec<Box<dyn DocumentStage>>,
     gazetteers: std::sync::Arc<crate::ner::gazetteer::Gazetteers>,
     pool: rayon::ThreadPool,
 }
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let stages: Vec<&str> = self.sentence_stages.iter().map(|s| s.name()).collect();
-        f.debug_struct("Pipeline").field("sentence_stages", &stages).finish()
+        let stages: Vec<&str> =
+            self.sentence_stages.iter().map(|s| s.name()).chain(self.document_stages.iter().map(|s| s.name())).collect();
+        f.debug_struct("Pipeline").field("stages", &stages).finish()
     }
 }
 
@@ -103,6 +107,7 @@ impl Pipeline {
             ingest: Ingest::default().with_encoding(config.encoding).with_max_bytes(config.max_file_bytes),
             segmenter: Segmenter::default(),
             sentence_stages: vec![Box::new(morphology), Box::new(ner)],
+            document_stages: vec![Box::new(Modality::load(&config.models_dir)?)],
             gazetteers,
             pool,
         })
@@ -122,6 +127,9 @@ impl Pipeline {
                 stage.annotate(text, sentence);
             }
         });
+        for stage in &self.document_stages {
+            stage.process(doc);
+        }
     }
 
     /// Groups a document's entity mentions into entities (*Wladimir Putin … Putin*), with the

@@ -37,6 +37,25 @@ fn analyze_corpus_writes_three_files_with_exact_offsets() {
         assert!(kinds.contains(&kind), "no {kind} boilerplate among {kinds:?}");
     }
 
+    // Cues and claims are found, and every content sentence has a modality.
+    let sentences = || docs.iter().flat_map(|d| d["sentences"].as_array().unwrap());
+    let kinds: std::collections::BTreeSet<&str> =
+        sentences().flat_map(|s| s["cues"].as_array().unwrap()).map(|c| c["kind"].as_str().unwrap()).collect();
+    for kind in [
+        "reportative_modal",
+        "epistemic_modal",
+        "speculation_verb",
+        "hedge_adverb",
+        "konjunktiv_i",
+        "konjunktiv_ii",
+        "attribution",
+        "quotation_mark",
+    ] {
+        assert!(kinds.contains(kind), "no {kind} cue in the corpus: {kinds:?}");
+    }
+    assert!(sentences().filter(|s| !s["claims"].as_array().unwrap().is_empty()).count() > 100);
+    assert!(sentences().all(|s| s["boilerplate"] == true || s["modality"].is_string()));
+
     // Entities are found and grouped into actors: the stance pair's mayor is one PER in both.
     let report: serde_json::Value = serde_json::from_str(&fs::read_to_string(out_dir.join("report.json")).unwrap()).unwrap();
     let mayor = report["entities"].as_array().unwrap().iter().find(|e| e["name"] == "Helga Brandt").expect("Helga Brandt listed");

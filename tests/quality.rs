@@ -58,3 +58,14 @@ fn ner_on_germeval_dev() {
     eprintln!("{report}");
     assert!(report.micro.f1 >= 0.75, "{report}");
 }
+
+#[test]
+fn quotations_on_wikinews_dev() {
+    let Some(gold) = shared_data("wikinews-quotes/dev.jsonl") else { return };
+    let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
+    let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold).unwrap();
+    eprintln!("{report}");
+    assert!(report.message.overlap.f1 >= 0.70, "{report}");
+    assert!(report.source.overlap.f1 >= 0.65, "{report}");
+    assert!(report.cue.overlap.f1 >= 0.65, "{report}");
+}

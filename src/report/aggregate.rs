@@ -2,6 +2,7 @@
 
 use crate::doc::{BoilerplateKind, Document, EntityLabel, Mood, Pos};
 use crate::ingest::Skipped;
+use crate::modality::summary::{summarize, ModalitySummary};
 use crate::ner::EntityGroup;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -175,6 +176,8 @@ pub struct DocumentSummary {
     pub reported_speech_share: f64,
     /// Its entities, most mentioned first.
     pub entities: Vec<EntitySummary>,
+    /// Its hedging, cues, sentence modality and claims by source.
+    pub modality: ModalitySummary,
 }
 
 impl DocumentSummary {
@@ -187,6 +190,7 @@ impl DocumentSummary {
             reported_speech_share: counts.reported_speech_share(),
             counts,
             entities: entities.iter().map(EntitySummary::of).collect(),
+            modality: summarize(doc),
         }
     }
 }
@@ -204,6 +208,8 @@ pub struct Report {
     pub reported_speech_share: f64,
     /// The most mentioned entities of the corpus (at most 100).
     pub entities: Vec<CorpusEntity>,
+    /// Hedging, cues, sentence modality and claims by source over the corpus.
+    pub modality: ModalitySummary,
     /// Per-document summaries, in input order.
     pub documents: Vec<DocumentSummary>,
     /// Inputs that were not analysed, with reasons.
@@ -222,6 +228,7 @@ impl Report {
     pub fn add(&mut self, doc: &Document, entities: &[EntityGroup]) {
         let summary = DocumentSummary::of(doc, entities);
         self.corpus.add(&summary.counts);
+        self.modality.add(&summary.modality);
         self.documents.push(summary);
         self.documents_analysed = self.documents.len();
         self.reported_speech_share = self.corpus.reported_speech_share();

@@ -16,6 +16,19 @@ pub fn render(summaries: &[DocumentSummary]) -> String {
         ("reported speech share", |d| format!("{:.1} %", 100.0 * d.reported_speech_share)),
         ("Konj. I per 100 sentences", |d| per_100(d.counts.konjunktiv_i, d.counts.content_sentences())),
         ("Konj. II per 100 sentences", |d| per_100(d.counts.konjunktiv_ii, d.counts.content_sentences())),
+        ("hedge cues per 100 sentences", |d| format!("{:.1}", d.modality.hedging_density)),
+        ("claims", |d| d.modality.claims.to_string()),
+        ("  direct / indirect / reported", |d| {
+            let f = |k: &str| d.modality.claim_forms.get(k).copied().unwrap_or(0);
+            format!("{} / {} / {}", f("direct"), f("indirect"), f("reported"))
+        }),
+        ("  hedged claims", |d| d.modality.hedged_claims.to_string()),
+        ("  without a named source", |d| d.modality.unattributed_claims.to_string()),
+        ("asserted sentences", |d| modality_share(d, "asserted")),
+        ("reported sentences", |d| modality_share(d, "reported")),
+        ("hedged sentences", |d| modality_share(d, "hedged")),
+        ("hypothetical sentences", |d| modality_share(d, "hypothetical")),
+        ("main source", |d| d.modality.top_sources.first().map(|(s, n)| format!("{s} ({n})")).unwrap_or_else(|| "–".into())),
     ];
     let label_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let widths: Vec<usize> = summaries.iter().map(|d| d.id.chars().count().max(8)).collect();
@@ -57,6 +70,15 @@ pub fn render(summaries: &[DocumentSummary]) -> String {
         }
     }
     out
+}
+
+fn modality_share(d: &DocumentSummary, name: &str) -> String {
+    let n = d.modality.sentence_modality.get(name).copied().unwrap_or(0);
+    if d.modality.content_sentences == 0 {
+        "–".into()
+    } else {
+        format!("{:.1} %", 100.0 * n as f64 / d.modality.content_sentences as f64)
+    }
 }
 
 fn per_100(n: u64, sentences: u64) -> String {

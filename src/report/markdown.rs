@@ -28,6 +28,7 @@ pub fn render(report: &Report) -> String {
         }
         let _ = writeln!(md);
     }
+    write_modality(&mut md, report);
     let _ = writeln!(md, "## Documents\n");
     let _ =
         writeln!(md, "| document | encoding | sentences | boilerplate | words | Konj. I | Konj. II | reported speech | main entities |");
@@ -36,7 +37,7 @@ pub fn render(report: &Report) -> String {
         let k = &d.counts;
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.1} % | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {:.1} % | {:.1} | {} | {} | {} |",
             escape(&d.id),
             d.encoding,
             k.sentences,
@@ -45,6 +46,9 @@ pub fn render(report: &Report) -> String {
             k.konjunktiv_i,
             k.konjunktiv_ii,
             100.0 * d.reported_speech_share,
+            d.modality.hedging_density,
+            d.modality.claims,
+            escape(&d.modality.top_sources.iter().take(3).map(|(s, n)| format!("{s} ({n})")).collect::<Vec<_>>().join(", ")),
             escape(&d.entities.iter().take(3).map(|e| format!("{} ({})", e.name, e.mentions)).collect::<Vec<_>>().join(", "))
         );
     }
@@ -66,6 +70,41 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(md, "\n{} files of other types were ignored.", report.ignored_files);
     }
     md
+}
+
+/// The corpus's hedging, sentence modality, cue mix and most-cited sources.
+fn write_modality(md: &mut String, report: &Report) {
+    let m = &report.modality;
+    if m.content_sentences == 0 {
+        return;
+    }
+    let _ = writeln!(md, "## Hedging and attribution\n");
+    let _ = writeln!(
+        md,
+        "{:.1} hedge cues per 100 sentences; {} claims ({} hedged, {} without a named source).\n",
+        m.hedging_density, m.claims, m.hedged_claims, m.unattributed_claims
+    );
+    let share = |n: usize| 100.0 * n as f64 / m.content_sentences as f64;
+    let _ = writeln!(md, "| sentence modality | sentences | share |");
+    let _ = writeln!(md, "|---|---:|---:|");
+    for (name, n) in &m.sentence_modality {
+        let _ = writeln!(md, "| {name} | {n} | {:.1} % |", share(*n));
+    }
+    let _ = writeln!(md, "\n| cue kind | cues |");
+    let _ = writeln!(md, "|---|---:|");
+    for (name, n) in &m.cue_mix {
+        let _ = writeln!(md, "| {name} | {n} |");
+    }
+    if !m.top_sources.is_empty() {
+        let _ = writeln!(md, "\n| most-cited source | claims | direct | indirect | reported |");
+        let _ = writeln!(md, "|---|---:|---:|---:|---:|");
+        for (source, _) in &m.top_sources {
+            if let Some(c) = m.sources.get(source) {
+                let _ = writeln!(md, "| {} | {} | {} | {} | {} |", escape(source), c.claims, c.direct, c.indirect, c.reported);
+            }
+        }
+    }
+    let _ = writeln!(md);
 }
 
 fn escape(cell: &str) -> String {

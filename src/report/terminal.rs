@@ -1,10 +1,11 @@
 //! `lesart inspect`: sentences with their annotations, for a person at a terminal.
 //!
 //! Colours are used only when asked for (the binary asks when stdout is a terminal); otherwise
-//! the output is plain text that reads the same: entities in [brackets], Konjunktiv forms in
-//! «guillemets».
+//! the output is plain text that reads the same: entities in [brackets], cues in {braces},
+//! other Konjunktiv forms in «guillemets».
 
-use crate::doc::{Document, Mood, Sentence, Span};
+use crate::doc::{ClaimForm, Document, Mood, Sentence, Span};
+use crate::modality::summary::{cue_kind_name, modality_name};
 use std::fmt::Write;
 
 /// How to show inspected sentences.
@@ -17,6 +18,7 @@ pub struct InspectStyle {
 const BOLD_YELLOW: &str = "\x1b[1;33m";
 const BOLD_CYAN: &str = "\x1b[1;36m";
 const GREEN_UNDERLINE: &str = "\x1b[4;32m";
+const BOLD_MAGENTA: &str = "\x1b[1;35m";
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
@@ -33,11 +35,13 @@ struct Mark {
 pub fn render_sentence(doc: &Document, index: usize, sentence: &Sentence, style: InspectStyle) -> String {
     let mut out = String::new();
     let paint = |code: &str, s: &str| if style.color { format!("{code}{s}{RESET}") } else { s.to_string() };
-    let flag = if sentence.boilerplate { " [boilerplate]" } else { "" };
-    let _ = writeln!(out, "{}", paint(DIM, &format!("[{}] {}–{}{flag}", index + 1, sentence.span.start, sentence.span.end)));
+    let flag = if sentence.boilerplate { " [boilerplate]".to_string() } else { String::new() };
+    let modality = sentence.modality.map(|m| format!(" {}", modality_name(m))).unwrap_or_default();
+    let _ = writeln!(out, "{}", paint(DIM, &format!("[{}] {}–{}{modality}{flag}", index + 1, sentence.span.start, sentence.span.end)));
 
     let mut marks: Vec<Mark> =
         sentence.entities.iter().map(|e| Mark { span: e.span, color: GREEN_UNDERLINE, open: "[", close: "]" }).collect();
+    marks.extend(sentence.cues.iter().map(|c| Mark { span: c.span, color: BOLD_MAGENTA, open: "{", close: "}" }));
     for t in &sentence.tokens {
         let color = match t.morph.as_ref().and_then(|m| m.mood) {
             Some(Mood::KonjunktivI) => BOLD_YELLOW,
@@ -69,8 +73,26 @@ pub fn render_sentence(doc: &Document, index: usize, sentence: &Sentence, style:
         let derived = if e.derived { ", derived" } else { "" };
         let _ = writeln!(out, "    {} → {:?}{derived} ({:.2})", doc.text_of(e.span), e.label, e.score);
     }
+    for c in &sentence.cues {
+        let _ = writeln!(out, "    {} → cue {} ({})", doc.text_of(c.span), cue_kind_name(c.kind), c.lemma);
+    }
+    let spans = |spans: &[Span]| spans.iter().map(|s| format!("«{}»", doc.text_of(*s))).collect::<Vec<_>>().join(" … ");
+    for c in &sentence.claims {
+        let form = match c.form {
+            ClaimForm::Direct => "direct",
+            ClaimForm::Indirect => "indirect",
+            ClaimForm::Reported => "reported",
+        };
+        let hedged = if c.hedged { ", hedged" } else { "" };
+        let source = c.source.map(|s| format!("«{}»", doc.text_of(s))).unwrap_or_else(|| "none named".into());
+        let cue = if c.cue.is_empty() { "none (continues the reported speech before it)".to_string() } else { spans(&c.cue) };
+        let _ = writeln!(out, "    claim ({form}{hedged}): source {source}; cue {cue}; message {}", spans(&c.message));
+    }
     for t in &sentence.tokens {
         let Some(m) = &t.morph else { continue };
+        if sentence.cues.iter().any(|c| c.span == t.span) {
+            continue; // Already listed as a cue.
+        }
         let label = match m.mood {
             Some(Mood::KonjunktivI) => "Konjunktiv I (reported speech)",
             Some(Mood::KonjunktivII) => "Konjunktiv II (hypothetical)",

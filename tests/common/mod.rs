@@ -67,6 +67,17 @@ pub fn check_spans(jsonl: &str) -> usize {
                     checked += 1;
                 }
             }
+            for claim in s["claims"].as_array().expect("claims") {
+                if claim["source"].is_object() {
+                    assert_eq!(slice(&claim["source"]), claim["source"]["text"].as_str().expect("text"), "source in {}", doc["id"]);
+                    checked += 1;
+                }
+                for pair in claim["cue"].as_array().expect("cue").iter().chain(claim["message"].as_array().expect("message")) {
+                    let (a, b) = (pair[0].as_u64().expect("start") as usize, pair[1].as_u64().expect("end") as usize);
+                    assert!(a < b && b <= text.len(), "claim span {a}..{b} in {}", doc["id"]);
+                    checked += 1;
+                }
+            }
         }
     }
     checked

@@ -1,0 +1,624 @@
+//! Claims: cue, source, message and form, built from the triggers of each sentence and the
+//! quotations of the whole document.
+
+use super::cues::{clause_end, clause_start, is_quote_mark, SentenceCues, Tok, Trigger, TriggerKind};
+use crate::doc::{Claim, ClaimForm, CueKind, Document, Mood, Pos, Span};
+
+/// Cue-less direct quotes shorter than this many words are titles or scare quotes, not claims.
+const MIN_FREE_QUOTE_WORDS: usize = 5;
+/// How many sentences back a cue-less quote or Konjunktiv I sentence looks for its source.
+const SOURCE_LOOKBACK: usize = 5;
+
+/// Per-sentence analysis handed from cue detection to claim building.
+pub(crate) struct SentenceAnalysis {
+    pub toks: Vec<Tok>,
+    pub found: SentenceCues,
+}
+
+/// Quotation spans of a text, marks included, as character offsets.
+pub(crate) fn quotations(text: &str) -> Vec<Span> {
+    let mut out = Vec::new();
+    let mut open: Option<(u32, char)> = None;
+    for (offset, c) in text.chars().enumerate() {
+        let offset = offset as u32;
+        match open {
+            None => {
+                if matches!(c, '„' | '»' | '«' | '"' | '“') {
+                    open = Some((offset, c));
+                }
+            }
+            Some((start, opener)) => {
+                let closes = match opener {
+                    '„' => matches!(c, '“' | '”' | '"'),
+                    '»' => c == '«',
+                    '«' => c == '»',
+                    '"' => c == '"',
+                    _ => matches!(c, '”' | '"'),
+                };
+                if closes {
+                    out.push(Span::new(start, offset + 1));
+                    open = None;
+                } else if c == opener && c != '"' {
+                    // An unclosed quote: restart at the new mark. Line breaks never end a
+                    // quote, as quoted speech runs over paragraphs.
+                    open = Some((offset, c));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The part of a sentence a span of tokens covers.
+fn tok_span(doc: &Document, s: usize, a: usize, b: usize) -> Span {
+    let t = &doc.sentences[s].tokens;
+    Span::new(t[a].span.start, t[b - 1].span.end)
+}
+
+fn is_np_word(t: &Tok) -> bool {
+    matches!(t.pos, Pos::NOUN | Pos::PROPN) || (t.pos == Pos::X && t.text.chars().next().is_some_and(char::is_uppercase))
+}
+
+const PERSONAL: &[&str] = &["er", "sie", "ich", "wir", "ihr", "dieser", "diese", "jener", "jene", "man"];
+const TRAILING_ADVERBS: &[&str] = &[
+    "hingegen",
+    "auch",
+    "nun",
+    "jedoch",
+    "allerdings",
+    "bereits",
+    "dazu",
+    "zudem",
+    "außerdem",
+    "ebenfalls",
+    "aber",
+    "dagegen",
+    "inzwischen",
+    "später",
+    "zuvor",
+    "gestern",
+    "heute",
+    "daraufhin",
+    "deshalb",
+    "damals",
+    "jetzt",
+    "nämlich",
+    "selbst",
+    "erneut",
+    "weiter",
+];
+
+/// A noun phrase starting at `i` and ending before `end`: *der Vorsitzende des Verbandes, Elmar Gesse*.
+pub(crate) fn np_after(toks: &[Tok], i: usize, end: usize) -> Option<(usize, usize)> {
+    np(toks, i, end, false)
+}
+
+/// A noun phrase from `i`; `subject` also takes prepositional attributes (*ein Sprecher im
+/// Ministerium*), which in front of the verb belong to the subject.
+fn np(toks: &[Tok], i: usize, end: usize, subject: bool) -> Option<(usize, usize)> {
+    if i >= end {
+        return None;
+    }
+    if PERSONAL.contains(&toks[i].lower.as_str()) {
+        return Some((i, i + 1));
+    }
+    let mut j = i;
+    let mut saw_noun = false;
+    while j < end {
+        let t = &toks[j];
+        let next = toks.get(j + 1);
+        if is_np_word(t)
+            || (j == 0 && t.text.chars().next().is_some_and(char::is_uppercase) && matches!(t.pos, Pos::VERB | Pos::ADJ | Pos::X))
+        {
+            // Sentence-initial capitals are often mistagged: *Vertraute der Insassen*.
+            saw_noun = true;
+            j += 1;
+        } else if saw_noun
+            && matches!(t.lower.as_str(), "und" | "sowie" | "oder")
+            && next.is_some_and(|x| is_np_word(x) || matches!(x.pos, Pos::DET | Pos::ADJ))
+            && toks.get(j + 2).is_some_and(|x| !x.is_verb())
+        {
+            // *Die Regierungen von Deutschland und Frankreich*
+            j += 1;
+        } else if saw_noun && (t.pos == Pos::NUM || t.text == "/") && next.is_some_and(|x| is_np_word(x) || x.pos == Pos::NUM) {
+            // *Bündnis 90/Die Grünen*
+            j += 1;
+        } else if saw_noun && t.pos == Pos::NUM && j + 1 == end {
+            j += 1;
+        } else if matches!(t.pos, Pos::DET | Pos::ADJ | Pos::NUM) || (t.pos == Pos::PRON && !saw_noun && t.lower != "es") {
+            let genitive = (t.pos == Pos::DET
+                && (matches!(t.lower.as_str(), "des" | "der" | "eines" | "einer") || t.lower.ends_with("er")))
+                || (t.pos == Pos::ADJ && t.lower.ends_with("er") && next.is_some_and(is_np_word));
+            let inside_attribute = t.pos != Pos::DET && j > i && matches!(toks[j - 1].pos, Pos::DET | Pos::ADJ | Pos::NUM);
+            if saw_noun && !genitive && !inside_attribute {
+                break;
+            }
+            j += 1;
+        } else if saw_noun
+            && (matches!(t.lower.as_str(), "von" | "aus" | "in" | "für" | "bei") && next.is_some_and(|x| x.pos == Pos::PROPN)
+                || t.lower == "von"
+                    && next.is_some_and(|x| matches!(x.pos, Pos::PROPN | Pos::NOUN | Pos::DET | Pos::ADJ) || is_quote_mark(&x.text))
+                || subject
+                    && matches!(t.lower.as_str(), "von" | "aus" | "in" | "im" | "für" | "bei" | "beim" | "vom" | "der" | "des")
+                    && next.is_some_and(|x| matches!(x.pos, Pos::PROPN | Pos::NOUN | Pos::DET | Pos::ADJ)))
+        {
+            j += 1;
+        } else if saw_noun && t.text == "(" {
+            match (j + 1..(j + 8).min(end)).find(|&k| toks[k].text == ")") {
+                Some(k) => j = k + 1,
+                None => break,
+            }
+        } else if is_quote_mark(&t.text) && j > i {
+            match (j + 1..(j + 8).min(end)).find(|&k| is_quote_mark(&toks[k].text)) {
+                Some(k) => {
+                    saw_noun = true;
+                    j = k + 1
+                }
+                None => break,
+            }
+        } else if saw_noun
+            && t.text == ","
+            && toks[j - 1].pos == Pos::PROPN
+            && next.is_some_and(|x| matches!(x.pos, Pos::DET | Pos::NOUN | Pos::ADJ))
+            && np(toks, j + 1, end, subject).is_some_and(|(_, b)| b == end || toks[b].is_clause_break())
+        {
+            // Apposition after a name: *Bill Graham, Parteichef der Liberalen*
+            j = np(toks, j + 1, end, subject).map_or(j, |(_, b)| b);
+        } else if saw_noun && t.text == "," && next.is_some_and(|x| x.pos == Pos::PROPN) {
+            // Apposition of names: *der Sprecher der Polizei, Lars Beringer,*
+            let mut k = j + 1;
+            while k < end && (toks[k].pos == Pos::PROPN || (toks[k].pos == Pos::NOUN && k == j + 1)) {
+                k += 1;
+            }
+            if k == end || toks[k].is_clause_break() {
+                j = k;
+            } else {
+                break;
+            }
+        } else {
+            break;
+        }
+    }
+    (saw_noun && j > i).then_some((i, j))
+}
+
+/// The subject in front of a verb, between `start` and `verb`: *Die Kanadier hingegen*.
+fn np_before(toks: &[Tok], start: usize, verb: usize) -> Option<(usize, usize)> {
+    let mut a = start;
+    let mut b = verb;
+    while a < b && matches!(toks[a].pos, Pos::CCONJ | Pos::SCONJ | Pos::ADV | Pos::PART) {
+        a += 1;
+    }
+    while b > a && (TRAILING_ADVERBS.contains(&toks[b - 1].lower.as_str()) || toks[b - 1].pos == Pos::ADV) {
+        b -= 1;
+    }
+    if a >= b || b - a > 20 {
+        return None;
+    }
+    let (x, y) = np(toks, a, b, true)?;
+    (y == b).then_some((x, y))
+}
+
+/// A noun phrase ending just before `end`, read backwards: *Angaben der Polizei* (zufolge).
+fn np_ending_at(toks: &[Tok], end: usize) -> Option<(usize, usize)> {
+    let mut a = end;
+    while a > 0 {
+        let t = &toks[a - 1];
+        if is_np_word(t) || matches!(t.pos, Pos::DET | Pos::ADJ | Pos::NUM) || (t.pos == Pos::PRON && t.lower != "es") {
+            a -= 1;
+        } else if a < end
+            && a >= 2
+            && matches!(t.lower.as_str(), "in" | "von" | "aus" | "im" | "bei")
+            && is_np_word(&toks[a])
+            && is_np_word(&toks[a - 2])
+        {
+            // *den Polizeibehörden in Mombasa* (zufolge)
+            a -= 1;
+        } else {
+            break;
+        }
+    }
+    (a < end && (a..end).any(|k| is_np_word(&toks[k]) || toks[k].pos == Pos::PRON)).then_some((a, end))
+}
+
+/// Relative pronouns that open a clause.
+const RELATIVE: &[&str] = &["der", "die", "das", "dem", "den", "denen", "deren", "dessen", "welche", "welcher", "welches", "wo", "was"];
+
+/// First words of a clause after a speech verb that make it no complement of the verb.
+const NOT_COMPLEMENT: &[&str] = &[
+    "der", "die", "das", "dem", "den", "denen", "deren", "dessen", "welche", "welcher", "welches", "wo", "was", "wobei", "weil", "da",
+    "nachdem", "als", "wenn", "bevor", "um", "und", "aber", "sondern", "doch", "jedoch", "indem", "obwohl", "während", "womit", "wodurch",
+    "worauf",
+];
+
+/// A subject set off by commas before a postposed verb: *Fritz Tack, Agrarexperte der
+/// Linksfraktion, kritisierte …*; `comma` is the comma before the verb.
+fn apposed_subject(toks: &[Tok], comma: usize) -> Option<(usize, usize)> {
+    let covers = |a: usize, b: usize| np(toks, a, b, true).is_some_and(|(_, y)| y == b);
+    // Quote marks inside names (*von „Ener1“*) do not end the segment.
+    let segment_start =
+        |i: usize| (0..i).rev().find(|&j| matches!(toks[j].text.as_str(), "," | ";" | ":" | "." | "–")).map_or(0, |j| j + 1);
+    let first = segment_start(comma);
+    let mut start = first;
+    if !covers(start, comma) {
+        return None;
+    }
+    for _ in 0..2 {
+        if start < 2 || toks[start - 1].text != "," {
+            break;
+        }
+        let outer = segment_start(start - 1);
+        if !covers(outer, start - 1) {
+            break;
+        }
+        start = outer;
+    }
+    (start < first || start == 0).then_some((start, comma))
+}
+
+/// Index of the last non-punctuation token plus one.
+fn content_end(toks: &[Tok]) -> usize {
+    let mut e = toks.len();
+    while e > 0 && toks[e - 1].is_punct() && !is_quote_mark(&toks[e - 1].text) {
+        e -= 1;
+    }
+    e
+}
+
+/// Token ranges of `[0, content_end)` outside `excluded`, trimmed of commas at their edges.
+fn remainder(toks: &[Tok], excluded: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    let end = content_end(toks);
+    let mut out = Vec::new();
+    let mut a = 0;
+    let push = |mut x: usize, mut y: usize, out: &mut Vec<(usize, usize)>| {
+        while x < y && matches!(toks[x].text.as_str(), "," | ":" | "–" | ";") {
+            x += 1;
+        }
+        while y > x && matches!(toks[y - 1].text.as_str(), "," | ":" | "–" | ";") {
+            y -= 1;
+        }
+        if x < y {
+            out.push((x, y));
+        }
+    };
+    let mut ex: Vec<(usize, usize)> = excluded.to_vec();
+    ex.sort_unstable();
+    for (x, y) in ex {
+        if x > a {
+            push(a, x.min(end), &mut out);
+        }
+        a = a.max(y);
+    }
+    if a < end {
+        push(a, end, &mut out);
+    }
+    out
+}
+
+/// A claim under construction, in document terms.
+struct Draft {
+    sentence: usize,
+    claim: Claim,
+}
+
+/// Finds the quotation among `quotes` (sorted, disjoint) that starts or ends at a character offset.
+fn quote_starting(quotes: &[Span], at: u32) -> Option<usize> {
+    quotes.binary_search_by_key(&at, |q| q.start).ok()
+}
+
+/// The offset just after the last character before `at` that is no space or comma.
+fn preceding_offset(doc: &Document, at: u32) -> u32 {
+    let text = doc.text.as_str();
+    let byte = doc.text.byte_of(at);
+    let trimmed = text[..byte].trim_end_matches(|c: char| c.is_whitespace() || c == ',');
+    doc.text.char_of(trimmed.len())
+}
+
+/// The offset of the first character at or after `at` that is no space.
+fn following_offset(doc: &Document, at: u32) -> u32 {
+    let text = doc.text.as_str();
+    let byte = doc.text.byte_of(at);
+    let rest = &text[byte..];
+    let skipped = rest.len() - rest.trim_start().len();
+    doc.text.char_of(byte + skipped)
+}
+
+fn quote_ending(quotes: &[Span], at: u32) -> Option<usize> {
+    quotes.binary_search_by_key(&at, |q| q.end).ok()
+}
+
+/// Builds all claims of a document and stores them on their sentences.
+pub(crate) fn build_claims(doc: &mut Document, analyses: &[Option<SentenceAnalysis>]) {
+    let quotes = quotations(doc.text.as_str());
+    let mut quote_used = vec![false; quotes.len()];
+    let mut drafts: Vec<Draft> = Vec::new();
+    let inside_quote = |span: Span| {
+        let i = quotes.partition_point(|q| q.end <= span.start);
+        quotes.get(i).is_some_and(|q| q.start < span.start && span.end < q.end)
+    };
+
+    for (s, analysis) in analyses.iter().enumerate() {
+        let Some(an) = analysis else { continue };
+        let toks = &an.toks;
+        for trigger in &an.found.triggers {
+            let head_span = doc.sentences[s].tokens[trigger.head].span;
+            if inside_quote(head_span) {
+                continue;
+            }
+            if let Some(mut draft) = claim_from_trigger(doc, s, toks, trigger, &quotes, &mut quote_used) {
+                // *Demnach …* takes the source of the claim or report just before.
+                if trigger.kind == TriggerKind::Adverb && draft.claim.source.is_none() {
+                    draft.claim.source = recent_source(&drafts, s);
+                }
+                drafts.push(draft);
+            }
+        }
+    }
+
+    // Quotations no cue claimed: nested in a claim's message, or free-standing direct speech.
+    for (qi, q) in quotes.iter().enumerate() {
+        if quote_used[qi] {
+            continue;
+        }
+        let Some(s) = doc.sentence_of(q.start) else { continue };
+        if doc.sentences[s].boilerplate {
+            continue;
+        }
+        if let Some(outer) = drafts.iter_mut().find(|d| {
+            d.claim.form != ClaimForm::Direct && d.claim.message.len() == 1 && q.contains(d.claim.message[0]) || d.claim.message == [*q]
+        }) {
+            // The message is the quotation itself: the claim is direct.
+            outer.claim.form = ClaimForm::Direct;
+            outer.claim.message = vec![*q];
+            continue;
+        }
+        if let Some(outer) = drafts.iter().find(|d| d.claim.form != ClaimForm::Direct && d.claim.message.iter().any(|m| m.contains(*q))) {
+            let mut claim = outer.claim.clone();
+            claim.message = vec![*q];
+            claim.form = ClaimForm::Direct;
+            let sentence = outer.sentence;
+            drafts.push(Draft { sentence, claim });
+            continue;
+        }
+        let words = doc.text_of(*q).split_whitespace().count();
+        if words < MIN_FREE_QUOTE_WORDS {
+            continue;
+        }
+        let source = recent_source(&drafts, s);
+        drafts.push(Draft {
+            sentence: s,
+            claim: Claim { cue: Vec::new(), source, message: vec![*q], form: ClaimForm::Direct, hedged: false },
+        });
+    }
+
+    // Sentences in Konjunktiv I without a cue of their own continue the last reported speech.
+    for (s, analysis) in analyses.iter().enumerate() {
+        let Some(an) = analysis else { continue };
+        if !an.found.triggers.is_empty() || drafts.iter().any(|d| d.sentence == s) {
+            continue;
+        }
+        let span = doc.sentences[s].span;
+        if quotes.iter().any(|q| q.overlaps(span) && q.len() * 2 > span.len()) {
+            continue;
+        }
+        let kj1 = an.found.cues.iter().any(|c| c.kind == CueKind::KonjunktivI);
+        let reportative = an.found.cues.iter().find(|c| c.kind == CueKind::ReportativeModal);
+        if kj1 {
+            let source = recent_source(&drafts, s);
+            drafts.push(Draft {
+                sentence: s,
+                claim: Claim { cue: Vec::new(), source, message: vec![span], form: ClaimForm::Indirect, hedged: false },
+            });
+        } else if let Some(cue) = reportative {
+            drafts.push(Draft {
+                sentence: s,
+                claim: Claim { cue: vec![cue.span], source: None, message: vec![span], form: ClaimForm::Reported, hedged: false },
+            });
+        }
+    }
+
+    // Hedged: a hedge cue inside the message or among the cue words.
+    let hedges: Vec<Span> = doc.sentences.iter().flat_map(|s| &s.cues).filter(|c| super::is_hedge(c.kind)).map(|c| c.span).collect();
+    for d in &mut drafts {
+        d.claim.hedged = hedges.iter().any(|h| d.claim.message.iter().chain(&d.claim.cue).any(|m| m.contains(*h)));
+        extend_to_entities(doc, d);
+    }
+    drafts.sort_by_key(|d| (d.sentence, d.claim.message.first().map(|m| m.start)));
+    for d in drafts {
+        doc.sentences[d.sentence].claims.push(d.claim);
+    }
+}
+
+/// Source of the latest claim in the sentences just before `s` (or in `s`).
+fn recent_source(drafts: &[Draft], s: usize) -> Option<Span> {
+    drafts
+        .iter()
+        .filter(|d| d.sentence <= s && d.sentence + SOURCE_LOOKBACK >= s && d.claim.source.is_some())
+        .max_by_key(|d| (d.sentence, d.claim.cue.first().map(|c| c.start)))
+        .and_then(|d| d.claim.source)
+}
+
+/// Widens a source to the entity mentions it overlaps.
+fn extend_to_entities(doc: &Document, d: &mut Draft) {
+    let Some(src) = d.claim.source.as_mut() else { return };
+    let Some(s) = doc.sentence_of(src.start) else { return };
+    for e in &doc.sentences[s].entities {
+        if e.span.overlaps(*src) && !e.derived {
+            src.start = src.start.min(e.span.start);
+            src.end = src.end.max(e.span.end);
+        }
+    }
+}
+
+fn claim_from_trigger(
+    doc: &Document,
+    s: usize,
+    toks: &[Tok],
+    trigger: &Trigger,
+    quotes: &[Span],
+    quote_used: &mut [bool],
+) -> Option<Draft> {
+    let n = toks.len();
+    let sent_tokens = &doc.sentences[s].tokens;
+    let span = |a: usize, b: usize| tok_span(doc, s, a, b);
+    let cue: Vec<Span> = trigger.tokens.iter().map(|&j| sent_tokens[j].span).collect();
+    let first = trigger.tokens[0];
+    let last = trigger.tokens[trigger.tokens.len() - 1];
+    let source: Option<(usize, usize)>;
+    let mut message: Vec<Span> = Vec::new();
+    let mut form = ClaimForm::Indirect;
+
+    // A quotation just before the cue (*„…“, sagte er*) or just after it (*sagte er: „…“*),
+    // looked up in the text, as the quote may lie in the neighbouring sentence.
+    let direct_before = || -> Option<usize> {
+        let at = sent_tokens[first].span.start;
+        let q = quote_ending(quotes, preceding_offset(doc, at))?;
+        // A quotation inside a noun phrase (*von der „Aktion Deutschland hilft“*) is a name.
+        let opener = doc.sentences[s].tokens.iter().position(|t| t.span.start == quotes[q].start);
+        opener.is_none_or(|o| o == 0 || toks[o - 1].is_clause_break()).then_some(q)
+    };
+    let direct_after = |from: usize| -> Option<usize> {
+        let ce = clause_end(toks, from);
+        if ce < n && !matches!(toks[ce].text.as_str(), ":" | ",") && !is_quote_mark(&toks[ce].text) {
+            return None;
+        }
+        if ce < n && is_quote_mark(&toks[ce].text) {
+            // Without a colon or comma only speech of a few words counts: *lautet „Republik Sacha“* names.
+            let q = quote_starting(quotes, sent_tokens[ce].span.start)?;
+            return (doc.text_of(quotes[q]).split_whitespace().count() >= 4).then_some(q);
+        }
+        let after = if ce < n { sent_tokens[ce].span.end } else { doc.sentences[s].span.end };
+        quote_starting(quotes, following_offset(doc, after))
+    };
+
+    match trigger.kind {
+        TriggerKind::Verb { belief } => {
+            let cs = clause_start(toks, first);
+            let verb = trigger.tokens.iter().copied().find(|&j| toks[j].is_finite()).unwrap_or(trigger.head);
+            let ce_verb = clause_end(toks, verb);
+            // Passive: the subject is what was said, not who said it; *wird X zitiert* excepted.
+            let passive = !toks[trigger.head].is_finite()
+                && toks[trigger.head].lemma != "zitieren"
+                && trigger.tokens.iter().any(|&j| toks[j].is_finite() && toks[j].lemma == "werden");
+            // Postposed: *Die Lage sei ernst, sagte er.*
+            let postposed = cs == verb && cs > 1 && toks[cs - 1].text == ",";
+            source = if passive {
+                (verb + 1..ce_verb).find(|&j| toks[j].lower == "von").and_then(|j| np_after(toks, j + 1, ce_verb))
+            } else if toks[cs].lower == "wie" {
+                np_after(toks, cs + 1, verb)
+            } else if postposed {
+                np_after(toks, verb + 1, n).or_else(|| apposed_subject(toks, cs - 1))
+            } else {
+                // The subject may hold a quoted name: *Moritz Wohlrab von der „Aktion …“ sagte*.
+                let subject_start =
+                    (0..cs).rev().find(|&j| toks[j].is_clause_break() && !is_quote_mark(&toks[j].text)).map_or(0, |j| j + 1);
+                (verb > subject_start && subject_start < cs)
+                    .then(|| np_before(toks, subject_start, verb))
+                    .flatten()
+                    .or_else(|| (verb > cs).then(|| np_before(toks, cs, verb)).flatten())
+                    .or_else(|| np_after(toks, verb + 1, n))
+                    .or_else(|| {
+                        // *Aus EU-Kreisen verlautete, …*
+                        let pp = verb > cs + 1 && matches!(toks[cs].lower.as_str(), "aus" | "in" | "im" | "bei" | "von" | "vom");
+                        pp.then(|| np_after(toks, cs + 1, verb).filter(|&(_, b)| b == verb).map(|_| (cs, verb))).flatten()
+                    })
+            };
+            let after_from = source.map_or(last, |(_, b)| b.max(last + 1) - 1).max(last);
+            if !belief {
+                if let Some(q) = direct_before() {
+                    quote_used[q] = true;
+                    message.push(quotes[q]);
+                    // *„…“, sagte er, „…“*
+                    if let Some(q2) = direct_after(after_from).filter(|&q2| !quote_used[q2]) {
+                        quote_used[q2] = true;
+                        message.push(quotes[q2]);
+                    }
+                    form = ClaimForm::Direct;
+                } else if let Some(q) = direct_after(after_from).filter(|&q| !quote_used[q]) {
+                    quote_used[q] = true;
+                    message.push(quotes[q]);
+                    form = ClaimForm::Direct;
+                }
+            }
+            if message.is_empty() {
+                let ce = clause_end(toks, after_from);
+                let end = content_end(toks);
+                let complement = (ce < n && matches!(toks[ce].text.as_str(), "," | ":")).then_some(ce + 1).filter(|&k| k < end);
+                let complement = complement.filter(|&k| {
+                    let clause = clause_end(toks, k);
+                    matches!(toks[k].lower.as_str(), "dass" | "ob" | "wonach")
+                        || (k..clause)
+                            .any(|j| matches!(toks[j].mood, Some(Mood::KonjunktivI | Mood::KonjunktivII)) || toks[j].lower == "zu")
+                        || (!belief && !NOT_COMPLEMENT.contains(&toks[k].lower.as_str()) && (k..clause).any(|j| toks[j].is_finite()))
+                });
+                if toks[cs].lower == "wie" {
+                    // *Wie der Sprecher mitteilte, …* or *…, wie der Sprecher mitteilte.*
+                    if cs == 0 {
+                        if let Some(k) = complement.or((ce + 1 < end).then_some(ce + 1)) {
+                            message.push(span(k, end));
+                        }
+                    } else if cs > 1 {
+                        message.push(span(0, cs - 1));
+                    }
+                } else if let Some(k) = complement {
+                    message.push(span(k, end));
+                } else if postposed && toks[0].pos != Pos::ADP && (0..cs - 1).any(|j| toks[j].is_finite()) {
+                    message.push(span(0, cs - 1));
+                } else if !belief && !passive && toks[trigger.head].is_finite() {
+                    message.push(doc.sentences[s].span);
+                    form = ClaimForm::Reported;
+                }
+            }
+        }
+        TriggerKind::Preposition | TriggerKind::Nach { postposed: false } => {
+            source = np_after(toks, last + 1, clause_end(toks, last).max(last + 1).min(n));
+        }
+        TriggerKind::Nach { postposed: true } | TriggerKind::Postposition => {
+            source = np_ending_at(toks, first);
+        }
+        TriggerKind::So => {
+            source = np_after(toks, last + 1, clause_end(toks, last));
+            if let Some(q) = direct_before() {
+                quote_used[q] = true;
+                message.push(quotes[q]);
+                form = ClaimForm::Direct;
+            } else if first > 1 {
+                message.push(span(0, first - 1));
+            }
+        }
+        TriggerKind::Adverb => {
+            // *wonach* follows its source (*Berichte, wonach …*); *demnach* points back to one.
+            source = if toks[first].lower == "wonach" && first > 1 { np_ending_at(toks, first - 1) } else { None };
+        }
+        TriggerKind::Phrase => {
+            // *In der Mitteilung heißt es*, *hieß es bei Russland Aktuell*.
+            let cs = clause_start(toks, first);
+            let before =
+                (first > cs && toks[cs].pos == Pos::ADP).then(|| np_after(toks, cs + 1, first).filter(|&(_, b)| b == first)).flatten();
+            source = before.map(|_| (cs, first)).or_else(|| {
+                let k = last + 1;
+                (k < n && matches!(toks[k].lower.as_str(), "in" | "aus" | "bei" | "von" | "im" | "vom"))
+                    .then(|| np_after(toks, k + 1, clause_end(toks, k)).map(|(_, b)| (k, b)))
+                    .flatten()
+            });
+        }
+    }
+    if message.is_empty() && !matches!(trigger.kind, TriggerKind::Verb { .. }) {
+        let mut excluded: Vec<(usize, usize)> = trigger.tokens.iter().map(|&j| (j, j + 1)).collect();
+        if let Some(src) = source {
+            excluded.push(src);
+        }
+        // In a subordinate clause the attribution covers that clause only: *…, da nach
+        // Angaben der Polizei die Genehmigung zu spät beantragt worden war*.
+        let cs = clause_start(toks, first);
+        if cs > 0 && (matches!(toks[cs].pos, Pos::SCONJ) || RELATIVE.contains(&toks[cs].lower.as_str())) {
+            excluded.push((0, cs));
+        }
+        message = remainder(toks, &excluded).into_iter().map(|(a, b)| span(a, b)).collect();
+    }
+    if message.is_empty() {
+        return None;
+    }
+    let source = source.map(|(a, b)| span(a, b));
+    Some(Draft { sentence: s, claim: Claim { cue, source, message, form, hedged: false } })
+}
