@@ -1,5 +1,5 @@
-//! Throughput on one core: ingest + segment + morphology in words per second, and the NER
-//! stage alone in tokens per second.
+//! Throughput on one core: ingest + segment + morphology in words per second, and the NER and
+//! modality stages alone in tokens per second.
 //!
 //! Reads the 1,028 derStandard articles of `../shared/data/gnad10k/articles.csv` when present,
 //! else the sample corpus. Run with `cargo bench`; criterion prints elements/s, which are words.
@@ -90,6 +90,15 @@ fn throughput(c: &mut Criterion) {
                 for s in &mut doc.sentences {
                     ner.annotate(text, s);
                 }
+            }
+        })
+    });
+    // The modality stage alone, on documents already through the sentence stages.
+    let modality = lesart::modality::Modality::load(&Config::default().models_dir).expect("models/ present");
+    group.bench_function("modality", |b| {
+        b.iter(|| {
+            for doc in &mut docs {
+                modality.process(doc);
             }
         })
     });
