@@ -19,7 +19,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Analyse files and directories; writes annotations.jsonl, report.json and report.md.
+    /// Analyse files and directories; writes annotations.jsonl, report.json, report.md and report.html.
     Analyze(AnalyzeArgs),
     /// Print each sentence of a file with its annotations.
     Inspect(InspectArgs),

@@ -65,6 +65,11 @@ fn analyze_corpus_writes_three_files_with_exact_offsets() {
     assert_eq!(report["skipped"].as_array().unwrap().len(), 0);
     let md = fs::read_to_string(out_dir.join("report.md")).unwrap();
     assert!(md.starts_with("# lesart report") && md.contains("kurzmeldungen.jsonl#"), "{md}");
+    let html = fs::read_to_string(out_dir.join("report.html")).unwrap();
+    assert!(
+        html.starts_with("<!DOCTYPE html>") && html.contains("<svg") && html.contains("Helga Brandt") && !html.contains("<script"),
+        "report.html"
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod compare;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod terminal;
@@ -21,8 +22,10 @@ pub const ANNOTATIONS: &str = "annotations.jsonl";
 pub const REPORT_JSON: &str = "report.json";
 /// The Markdown report.
 pub const REPORT_MD: &str = "report.md";
+/// The HTML report.
+pub const REPORT_HTML: &str = "report.html";
 
-/// Analyses all inputs and writes `annotations.jsonl`, `report.json` and `report.md` into
+/// Analyses all inputs and writes `annotations.jsonl`, `report.json`, `report.md` and `report.html` into
 /// `out_dir`. Each file is written to a temporary file first and renamed when complete, so a
 /// failed run never leaves a half-written file.
 pub fn analyze_to_dir(pipeline: &Pipeline, inputs: &Inputs, out_dir: &Path, progress: impl FnMut(usize)) -> Result<(RunSummary, Report)> {
@@ -48,6 +51,7 @@ pub fn analyze_to_dir(pipeline: &Pipeline, inputs: &Inputs, out_dir: &Path, prog
     let report_json = serde_json::to_string_pretty(&report).map_err(|e| Error::io(out_dir.join(REPORT_JSON), e.into()))?;
     write_atomically(&out_dir.join(REPORT_JSON), report_json.as_bytes())?;
     write_atomically(&out_dir.join(REPORT_MD), markdown::render(&report).as_bytes())?;
+    write_atomically(&out_dir.join(REPORT_HTML), html::render(&report).as_bytes())?;
     Ok((summary, report))
 }
 
