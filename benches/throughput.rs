@@ -102,6 +102,15 @@ fn throughput(c: &mut Criterion) {
             }
         })
     });
+    // The stance stage alone, on documents already through every stage before it.
+    let stance = lesart::stance::StanceStage::load(&Config::default().models_dir, &[]).expect("models/ present");
+    group.bench_function("stance", |b| {
+        b.iter(|| {
+            for doc in &mut docs {
+                stance.process(doc);
+            }
+        })
+    });
     group.finish();
 }
 

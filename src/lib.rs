@@ -25,6 +25,7 @@ pub mod pipeline;
 pub mod report;
 pub mod segment;
 pub mod stage;
+pub mod stance;
 
 pub use doc::{Document, Span};
 pub use error::{Error, Result};

@@ -56,11 +56,15 @@ struct Common {
     /// Skip files larger than this many MiB.
     #[arg(long, value_name = "MIB", default_value_t = 512)]
     max_file_size: u64,
+    /// A stance target to look for besides the named entities (repeatable): --target NATO --target "Olaf Scholz".
+    #[arg(long = "target", value_name = "NAME")]
+    targets: Vec<String>,
 }
 
 impl Common {
     fn pipeline(&self) -> Result<Pipeline> {
-        let mut config = Config { jobs: self.jobs, max_file_bytes: self.max_file_size << 20, ..Config::default() };
+        let mut config =
+            Config { jobs: self.jobs, max_file_bytes: self.max_file_size << 20, targets: self.targets.clone(), ..Config::default() };
         if let Some(dir) = &self.models {
             config.models_dir = dir.clone();
         }
@@ -112,8 +116,11 @@ struct CompareArgs {
     #[arg(required = true, num_args = 2..)]
     files: Vec<PathBuf>,
     /// Print JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print Markdown tables instead of plain text.
+    #[arg(long)]
+    markdown: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -144,6 +151,23 @@ enum EvalCommand {
         /// Gold file in the wikinews-quotes format.
         #[arg(long)]
         gold: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Stance per-class precision, recall, F1 and macro-F1 on (sentence, target) pairs.
+    Stance {
+        /// Gold pairs (JSONL of offsets and labels, e.g. tests/data/stance-dev.jsonl).
+        #[arg(long)]
+        gold: PathBuf,
+        /// The shared data folder the pairs' texts are read from.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// List up to N wrongly labelled pairs with their sentence and evidence.
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        show_errors: usize,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -230,6 +254,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Eval(EvalCommand::Quotes { gold, json, common }) => {
             let pipeline = common.pipeline()?;
             let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold)?;
+            print_report(&report, json)
+        }
+        Command::Eval(EvalCommand::Stance { gold, data, show_errors, json, common }) => {
+            let pipeline = common.pipeline()?;
+            let report = lesart::stance::eval_stance(&|text: &str| pipeline.analyze_text("gold", text), &gold, &data, show_errors)?;
             print_report(&report, json)
         }
         Command::Eval(EvalCommand::Ner { gold, format, with_derived, json, models }) => {
@@ -360,8 +389,10 @@ fn compare(args: CompareArgs) -> Result<ExitCode> {
     let summaries: Vec<DocumentSummary> = docs.iter().map(|d| DocumentSummary::of(d, &pipeline.entity_groups(d))).collect();
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &summaries)?;
+        serde_json::to_writer_pretty(&mut out, &report::compare::Comparison::new(&summaries))?;
         writeln!(out)?;
+    } else if args.markdown {
+        write!(out, "{}", report::compare::render_markdown(&summaries))?;
     } else {
         write!(out, "{}", report::compare::render(&summaries))?;
     }

@@ -9,6 +9,7 @@ use crate::morphology::Morphology;
 use crate::ner::{EntityGroup, Ner};
 use crate::segment::Segmenter;
 use crate::stage::{DocumentStage, SentenceStage};
+use crate::stance::StanceStage;
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -25,11 +26,19 @@ pub struct Config {
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// Files larger than this are skipped.
     pub max_file_bytes: u64,
+    /// Stance targets to look for in every sentence besides its entities (`--target`).
+    pub targets: Vec<String>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { models_dir: default_models_dir(), jobs: 0, encoding: None, max_file_bytes: crate::ingest::DEFAULT_MAX_BYTES }
+        Config {
+            models_dir: default_models_dir(),
+            jobs: 0,
+            encoding: None,
+            max_file_bytes: crate::ingest::DEFAULT_MAX_BYTES,
+            targets: Vec::new(),
+        }
     }
 }
 
@@ -107,7 +116,11 @@ impl Pipeline {
             ingest: Ingest::default().with_encoding(config.encoding).with_max_bytes(config.max_file_bytes),
             segmenter: Segmenter::default(),
             sentence_stages: vec![Box::new(morphology), Box::new(ner)],
-            document_stages: vec![Box::new(Modality::load(&config.models_dir)?)],
+            // Stance reads the claims, so it runs after modality.
+            document_stages: vec![
+                Box::new(Modality::load(&config.models_dir)?),
+                Box::new(StanceStage::load(&config.models_dir, &config.targets)?),
+            ],
             gazetteers,
             pool,
         })

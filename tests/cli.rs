@@ -207,6 +207,7 @@ fn compare_puts_articles_side_by_side() {
     let table = String::from_utf8_lossy(&run.stdout);
     assert!(table.contains("stance-pro-helga-brandt.txt") && table.contains("stance-contra-helga-brandt.txt"), "{table}");
     assert!(table.lines().any(|l| l.starts_with("Konjunktiv I forms")), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("top source 1")), "{table}");
     let run = lesart(&["compare", "corpus/stance-pro-helga-brandt.txt"]);
     assert_eq!(run.status.code(), Some(2), "one file is not a comparison");
 }
@@ -225,4 +226,42 @@ fn unknown_encoding_label_is_refused() {
     let run = lesart(&["inspect", "corpus/politik-haushaltsstreit.txt", "--encoding", "klingon"]);
     assert_eq!(run.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&run.stderr).contains("unknown encoding"), "{}", show(&run));
+}
+
+/// The two articles on the same mayor lean opposite ways, and the comparison says so.
+#[test]
+fn compare_shows_opposite_stance_toward_the_shared_actor() {
+    let pair = ["corpus/stance-pro-helga-brandt.txt", "corpus/stance-contra-helga-brandt.txt"];
+    let run = lesart(&["compare", "--json", pair[0], pair[1]]);
+    assert!(run.status.success(), "{}", show(&run));
+    let v: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let actors = v["shared_actors"].as_array().unwrap();
+    let brandt = actors.iter().find(|a| a["actor"] == "Helga Brandt").unwrap_or_else(|| panic!("no Helga Brandt in {actors:?}"));
+    let pro = brandt["articles"][0]["mean_score"].as_f64().unwrap();
+    let contra = brandt["articles"][1]["mean_score"].as_f64().unwrap();
+    assert!(pro > 0.1 && contra < -0.1, "pro {pro}, contra {contra}");
+    assert!(brandt["articles"][1]["against"].as_u64().unwrap() > brandt["articles"][0]["against"].as_u64().unwrap());
+    assert_eq!(v["articles"].as_array().unwrap().len(), 2);
+
+    let run = lesart(&["compare", "--markdown", pair[0], pair[1]]);
+    assert!(run.status.success(), "{}", show(&run));
+    let md = String::from_utf8_lossy(&run.stdout);
+    let row = md.lines().find(|l| l.starts_with("| Helga Brandt |")).unwrap_or_else(|| panic!("{md}"));
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    assert!(cells[2].starts_with('+') && cells[3].starts_with('-'), "{row}");
+
+    // Articles without a shared actor still compare on their profile.
+    let run = lesart(&["compare", pair[0], "corpus/kultur-theater-premiere.txt"]);
+    assert!(run.status.success(), "{}", show(&run));
+    let table = String::from_utf8_lossy(&run.stdout);
+    assert!(table.contains("hedge cues per 100 sentences"), "{table}");
+}
+
+#[test]
+fn stance_targets_named_on_the_command_line_are_scored() {
+    let run = lesart(&["inspect", "corpus/stance-contra-helga-brandt.txt", "--target", "Prüfbericht", "--color", "never"]);
+    assert!(run.status.success(), "{}", show(&run));
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(out.contains("stance toward «Prüfbericht»"), "{out}");
+    assert!(out.contains("stance toward «Helga Brandt»: against"), "{out}");
 }

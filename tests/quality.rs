@@ -69,3 +69,22 @@ fn quotations_on_wikinews_dev() {
     assert!(report.source.overlap.f1 >= 0.65, "{report}");
     assert!(report.cue.overlap.f1 >= 0.65, "{report}");
 }
+
+#[test]
+fn stance_on_the_labelled_pairs() {
+    let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
+    let data = common::root().join("../shared/data");
+    let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
+    let analyse = |text: &str| pipeline.analyze_text("gold", text);
+    let dev = common::root().join("tests/data/stance-dev.jsonl");
+    let report = lesart::stance::eval_stance(&analyse, &dev, &data, 0).unwrap();
+    eprintln!("{report}");
+    assert_eq!(report.pairs, 649);
+    assert!(report.macro_f1 >= 0.54, "{report}");
+    assert!(report.macro_f1 >= report.baseline_macro_f1 + 0.25, "{report}");
+    let heldout = common::root().join("tests/data/stance-heldout.jsonl");
+    let report = lesart::stance::eval_stance(&analyse, &heldout, &data, 0).unwrap();
+    eprintln!("{report}");
+    assert!(report.macro_f1 >= 0.47, "{report}");
+    assert!(report.holder_accuracy >= 0.8, "{report}");
+}

@@ -4,6 +4,7 @@ use crate::doc::{BoilerplateKind, Document, EntityLabel, Mood, Pos};
 use crate::ingest::Skipped;
 use crate::modality::summary::{summarize, ModalitySummary};
 use crate::ner::EntityGroup;
+use crate::stance::StanceSummary;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -157,6 +158,16 @@ pub struct CorpusEntity {
     pub mentions: usize,
     /// Documents that mention it.
     pub documents: usize,
+    /// Sentences with a stance toward it.
+    pub stance_sentences: usize,
+    /// Mean stance score over those sentences (0 when there are none).
+    pub mean_stance: f32,
+    /// Sentences labelled favor, against and neutral toward it.
+    pub favor: usize,
+    /// See `favor`.
+    pub against: usize,
+    /// See `favor`.
+    pub neutral: usize,
 }
 
 /// How many corpus entities the report lists.
@@ -178,6 +189,8 @@ pub struct DocumentSummary {
     pub entities: Vec<EntitySummary>,
     /// Its hedging, cues, sentence modality and claims by source.
     pub modality: ModalitySummary,
+    /// Stance toward each actor (and each `--target`).
+    pub stance: StanceSummary,
 }
 
 impl DocumentSummary {
@@ -191,6 +204,7 @@ impl DocumentSummary {
             counts,
             entities: entities.iter().map(EntitySummary::of).collect(),
             modality: summarize(doc),
+            stance: crate::stance::summarize(doc, entities),
         }
     }
 }
@@ -236,17 +250,46 @@ impl Report {
 
     /// Computes the corpus-wide lists once all documents are in.
     pub fn finish(&mut self) {
-        let mut index: BTreeMap<(&str, EntityLabel), (usize, usize)> = BTreeMap::new();
+        #[derive(Default)]
+        struct Acc {
+            mentions: usize,
+            documents: usize,
+            stance_sum: f32,
+            favor: usize,
+            against: usize,
+            neutral: usize,
+        }
+        let mut index: BTreeMap<(&str, EntityLabel), Acc> = BTreeMap::new();
         for d in &self.documents {
             for e in &d.entities {
                 let entry = index.entry((&e.name, e.label)).or_default();
-                entry.0 += e.mentions;
-                entry.1 += 1;
+                entry.mentions += e.mentions;
+                entry.documents += 1;
+                if let Some(st) = d.stance.actors.iter().find(|a| a.actor == e.name) {
+                    let n = st.favor + st.against + st.neutral;
+                    entry.stance_sum += st.mean_score * n as f32;
+                    entry.favor += st.favor;
+                    entry.against += st.against;
+                    entry.neutral += st.neutral;
+                }
             }
         }
         let mut entities: Vec<CorpusEntity> = index
             .into_iter()
-            .map(|((name, label), (mentions, documents))| CorpusEntity { name: name.to_string(), label, mentions, documents })
+            .map(|((name, label), a)| {
+                let n = a.favor + a.against + a.neutral;
+                CorpusEntity {
+                    name: name.to_string(),
+                    label,
+                    mentions: a.mentions,
+                    documents: a.documents,
+                    stance_sentences: n,
+                    mean_stance: if n == 0 { 0.0 } else { a.stance_sum / n as f32 },
+                    favor: a.favor,
+                    against: a.against,
+                    neutral: a.neutral,
+                }
+            })
             .collect();
         // Ties keep the BTreeMap's order (name, label), so the list is the same on every run.
         entities.sort_by(|a, b| b.mentions.cmp(&a.mentions).then(b.documents.cmp(&a.documents)));

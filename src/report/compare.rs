@@ -1,10 +1,90 @@
-//! `lesart compare`: articles side by side.
+//! `lesart compare`: articles side by side: their profiles (size, hedging, attribution,
+//! sources) and their stance toward the actors they share.
 
 use super::aggregate::DocumentSummary;
+use crate::stance::ActorStance;
+use serde::Serialize;
 use std::fmt::Write;
 
-/// Renders summaries as an aligned table, one column per article.
-pub fn render(summaries: &[DocumentSummary]) -> String {
+/// How the articles compare: what `compare --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison<'a> {
+    /// Each article's summary, in the order given.
+    pub articles: &'a [DocumentSummary],
+    /// Actors named in more than one article, with each article's stance toward them.
+    pub shared_actors: Vec<SharedActor>,
+}
+
+impl<'a> Comparison<'a> {
+    /// Compares the summarised articles.
+    pub fn new(articles: &'a [DocumentSummary]) -> Comparison<'a> {
+        Comparison { articles, shared_actors: shared_actors(articles) }
+    }
+}
+
+/// An actor several articles name.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedActor {
+    /// Its canonical name.
+    pub actor: String,
+    /// Per article, in the order given: its stance toward the actor, if it names it.
+    pub articles: Vec<Option<ActorStance>>,
+}
+
+/// Actors with a stance in more than one article: those in every article first, then by the
+/// number of sentences about them.
+pub fn shared_actors(summaries: &[DocumentSummary]) -> Vec<SharedActor> {
+    let mut out: Vec<SharedActor> = Vec::new();
+    for d in summaries {
+        for a in &d.stance.actors {
+            if out.iter().any(|s| s.actor == a.actor) {
+                continue;
+            }
+            let cells: Vec<Option<ActorStance>> =
+                summaries.iter().map(|o| o.stance.actors.iter().find(|x| x.actor == a.actor).cloned()).collect();
+            if cells.iter().filter(|c| c.is_some()).count() > 1 {
+                out.push(SharedActor { actor: a.actor.clone(), articles: cells });
+            }
+        }
+    }
+    let key = |s: &SharedActor| {
+        let present = s.articles.iter().filter(|c| c.is_some()).count();
+        let sentences: usize = s.articles.iter().flatten().map(|c| c.favor + c.against + c.neutral).sum();
+        (std::cmp::Reverse(present), std::cmp::Reverse(sentences))
+    };
+    out.sort_by_key(key);
+    out
+}
+
+/// A table cell: `+0.24 (3/0/1)`, or a dash for an article that does not name the actor.
+fn cell_text(cell: Option<&ActorStance>) -> String {
+    match cell {
+        Some(a) => format!("{:+.2} ({}/{}/{})", a.mean_score, a.favor, a.against, a.neutral),
+        None => "–".into(),
+    }
+}
+
+/// The sentence that leans most toward or against each of the first shared actors, per article.
+fn strongest(out: &mut String, summaries: &[DocumentSummary], actors: &[SharedActor]) {
+    for a in actors.iter().take(3) {
+        for (d, cell) in summaries.iter().zip(&a.articles) {
+            let Some(s) = cell.as_ref().and_then(|c| c.strongest.first()) else { continue };
+            let _ = writeln!(out, "  {} in {}: {:+.2} «{}»", a.actor, d.id, s.score, one_line(&s.text, 160));
+        }
+    }
+}
+
+fn one_line(text: &str, max: usize) -> String {
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        format!("{}…", flat.chars().take(max).collect::<String>())
+    }
+}
+
+/// The profile rows: a label and the cell of each article.
+fn profile_rows(summaries: &[DocumentSummary]) -> Vec<(String, Vec<String>)> {
     type Row = (&'static str, fn(&DocumentSummary) -> String);
     let rows: &[Row] = &[
         ("sentences", |d| d.counts.content_sentences().to_string()),
@@ -28,48 +108,100 @@ pub fn render(summaries: &[DocumentSummary]) -> String {
         ("reported sentences", |d| modality_share(d, "reported")),
         ("hedged sentences", |d| modality_share(d, "hedged")),
         ("hypothetical sentences", |d| modality_share(d, "hypothetical")),
-        ("main source", |d| d.modality.top_sources.first().map(|(s, n)| format!("{s} ({n})")).unwrap_or_else(|| "–".into())),
+        ("top source 1", |d| nth_source(d, 0)),
+        ("top source 2", |d| nth_source(d, 1)),
+        ("top source 3", |d| nth_source(d, 2)),
     ];
-    let label_width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let widths: Vec<usize> = summaries.iter().map(|d| d.id.chars().count().max(8)).collect();
+    rows.iter().map(|(label, cell)| (label.to_string(), summaries.iter().map(cell).collect())).collect()
+}
+
+/// Renders the comparison as aligned plain-text tables, one column per article.
+pub fn render(summaries: &[DocumentSummary]) -> String {
+    let rows = profile_rows(summaries);
+    let actors = shared_actors(summaries);
+    let stance_rows: Vec<(String, Vec<String>)> =
+        actors.iter().map(|a| (a.actor.clone(), a.articles.iter().map(|c| cell_text(c.as_ref())).collect())).collect();
+    let label_width = rows.iter().chain(&stance_rows).map(|r| r.0.chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..summaries.len())
+        .map(|i| {
+            let cells = rows.iter().chain(&stance_rows).map(|r| r.1[i].chars().count());
+            cells.chain([summaries[i].id.chars().count(), 8]).max().unwrap_or(8)
+        })
+        .collect();
     let mut out = String::new();
-    let _ = write!(out, "{:label_width$}", "");
-    for (d, w) in summaries.iter().zip(&widths) {
-        let _ = write!(out, "  {:>w$}", d.id);
+    let line = |out: &mut String, label: &str, cells: &mut dyn Iterator<Item = &str>| {
+        let _ = write!(out, "{label:label_width$}");
+        for (c, w) in cells.zip(&widths) {
+            let _ = write!(out, "  {c:>w$}");
+        }
+        out.push('\n');
+    };
+    line(&mut out, "", &mut summaries.iter().map(|d| d.id.as_str()));
+    for (label, cells) in &rows {
+        line(&mut out, label, &mut cells.iter().map(String::as_str));
     }
     out.push('\n');
-    for (label, cell) in rows {
-        let _ = write!(out, "{label:label_width$}");
-        for (d, w) in summaries.iter().zip(&widths) {
-            let _ = write!(out, "  {:>w$}", cell(d));
+    if actors.is_empty() {
+        let _ = writeln!(out, "no actor is named in more than one article; compare them on the profile above.");
+    } else {
+        let _ = writeln!(out, "stance toward actors named in more than one article (mean score, favor/against/neutral sentences):");
+        for (label, cells) in &stance_rows {
+            line(&mut out, label, &mut cells.iter().map(String::as_str));
+        }
+        let _ = writeln!(out, "\nstrongest sentences:");
+        strongest(&mut out, summaries, &actors);
+    }
+    out
+}
+
+/// Renders the comparison as Markdown tables.
+pub fn render_markdown(summaries: &[DocumentSummary]) -> String {
+    let esc = |s: &str| s.replace('|', "\\|").replace('\n', " ");
+    let mut out = String::from("# Comparison\n\n## Profile\n\n|   |");
+    let header = |out: &mut String| {
+        for d in summaries {
+            let _ = write!(out, " {} |", esc(&d.id));
+        }
+        out.push_str("\n|---|");
+        for _ in summaries {
+            out.push_str("---:|");
+        }
+        out.push('\n');
+    };
+    header(&mut out);
+    for (label, cells) in profile_rows(summaries) {
+        let _ = write!(out, "| {} |", esc(label.trim()));
+        for c in cells {
+            let _ = write!(out, " {} |", esc(&c));
         }
         out.push('\n');
     }
-    // Entities several articles mention, with their mentions in each.
-    let mut shared: Vec<(&str, Vec<usize>)> = Vec::new();
-    for d in summaries {
-        for e in &d.entities {
-            if shared.iter().any(|(name, _)| *name == e.name) {
-                continue;
-            }
-            let counts: Vec<usize> =
-                summaries.iter().map(|o| o.entities.iter().filter(|x| x.name == e.name).map(|x| x.mentions).sum()).collect();
-            if counts.iter().filter(|&&c| c > 0).count() > 1 {
-                shared.push((&e.name, counts));
-            }
-        }
+    let actors = shared_actors(summaries);
+    if actors.is_empty() {
+        out.push_str("\nNo actor is named in more than one article.\n");
+        return out;
     }
-    if !shared.is_empty() {
-        let _ = writeln!(out, "\nentities mentioned in more than one article (mentions):");
-        for (name, counts) in shared {
-            let _ = write!(out, "{name:label_width$}");
-            for (c, w) in counts.iter().zip(&widths) {
-                let _ = write!(out, "  {c:>w$}");
-            }
-            out.push('\n');
+    out.push_str("\n## Stance toward shared actors\n\nMean score in [-1, 1], then sentences favor/against/neutral.\n\n| actor |");
+    header(&mut out);
+    for a in &actors {
+        let _ = write!(out, "| {} |", esc(&a.actor));
+        for c in &a.articles {
+            let _ = write!(out, " {} |", cell_text(c.as_ref()));
         }
+        out.push('\n');
+    }
+    out.push_str("\n## Strongest sentences\n\n");
+    let mut lines = String::new();
+    strongest(&mut lines, summaries, &actors);
+    for l in lines.lines() {
+        let _ = writeln!(out, "- {}", esc(l.trim()));
     }
     out
+}
+
+/// The article's n-th most cited source with its claim count, cut to fit a column.
+fn nth_source(d: &DocumentSummary, n: usize) -> String {
+    d.modality.top_sources.get(n).map(|(s, c)| format!("{} ({c})", one_line(s, 28))).unwrap_or_else(|| "–".into())
 }
 
 fn modality_share(d: &DocumentSummary, name: &str) -> String {

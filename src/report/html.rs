@@ -61,9 +61,20 @@ pub fn render(report: &Report) -> String {
     }
     if !report.entities.is_empty() {
         let _ =
-            writeln!(h, "<h2>Most mentioned entities</h2><table><tr><th>entity</th><th>type</th><th>mentions</th><th>documents</th></tr>");
+            writeln!(h, "<h2>Most mentioned entities</h2><table><tr><th>entity</th><th>type</th><th>mentions</th><th>documents</th><th>stance (mean)</th><th>favor / against / neutral</th></tr>");
         for e in report.entities.iter().take(25) {
-            let _ = writeln!(h, "<tr><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td></tr>", esc(&e.name), e.label, e.mentions, e.documents);
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {}</td></tr>",
+                esc(&e.name),
+                e.label,
+                e.mentions,
+                e.documents,
+                super::markdown::signed(e.mean_stance, e.stance_sentences),
+                e.favor,
+                e.against,
+                e.neutral
+            );
         }
         let _ = writeln!(h, "</table>");
     }

@@ -21,10 +21,21 @@ pub fn render(report: &Report) -> String {
     );
     if !report.entities.is_empty() {
         let _ = writeln!(md, "## Most mentioned entities\n");
-        let _ = writeln!(md, "| entity | type | mentions | documents |");
+        let _ = writeln!(md, "| entity | type | mentions | documents | stance (mean) | favor / against / neutral |");
         let _ = writeln!(md, "|---|---|---:|---:|");
         for e in report.entities.iter().take(25) {
-            let _ = writeln!(md, "| {} | {:?} | {} | {} |", escape(&e.name), e.label, e.mentions, e.documents);
+            let _ = writeln!(
+                md,
+                "| {} | {:?} | {} | {} | {} | {} / {} / {} |",
+                escape(&e.name),
+                e.label,
+                e.mentions,
+                e.documents,
+                signed(e.mean_stance, e.stance_sentences),
+                e.favor,
+                e.against,
+                e.neutral
+            );
         }
         let _ = writeln!(md);
     }
@@ -109,4 +120,13 @@ fn write_modality(md: &mut String, report: &Report) {
 
 fn escape(cell: &str) -> String {
     cell.replace('|', "\\|")
+}
+
+/// A stance score with its sign, or a dash where nothing was scored.
+pub(crate) fn signed(score: f32, sentences: usize) -> String {
+    if sentences == 0 {
+        "–".into()
+    } else {
+        format!("{score:+.2}")
+    }
 }

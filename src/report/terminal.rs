@@ -4,7 +4,7 @@
 //! the output is plain text that reads the same: entities in [brackets], cues in {braces},
 //! other Konjunktiv forms in «guillemets».
 
-use crate::doc::{ClaimForm, Document, Mood, Sentence, Span};
+use crate::doc::{ClaimForm, Document, Mood, Sentence, Span, StanceHolder, StanceLabel};
 use crate::modality::summary::{cue_kind_name, modality_name};
 use std::fmt::Write;
 
@@ -99,6 +99,21 @@ pub fn render_sentence(doc: &Document, index: usize, sentence: &Sentence, style:
             _ => continue,
         };
         let _ = writeln!(out, "    {} → {} {:?}: {label}", doc.text_of(t.span), m.lemma, m.pos);
+    }
+    for st in &sentence.stance {
+        let label = match st.label {
+            StanceLabel::Favor => "favor",
+            StanceLabel::Against => "against",
+            StanceLabel::Neutral => "neutral",
+        };
+        let holder = match (st.holder, st.holder_span) {
+            (StanceHolder::Source, Some(s)) => format!("source «{}»", doc.text_of(s)),
+            (StanceHolder::Source, None) => "an unnamed source".into(),
+            (StanceHolder::Author, _) => "author".into(),
+        };
+        let evidence = if st.evidence.is_empty() { String::new() } else { format!("; evidence {}", spans(&st.evidence)) };
+        let painted = paint(if st.score < 0.0 { BOLD_MAGENTA } else { BOLD_CYAN }, &format!("{label} {:+.2}", st.score));
+        let _ = writeln!(out, "    stance toward «{}»: {painted}, held by {holder}{evidence}", st.target);
     }
     out
 }

@@ -1,0 +1,282 @@
+//! Evaluation of the stance stage against a gold file of (sentence, target) pairs.
+
+use crate::doc::{Document, Span, StanceHolder, StanceLabel};
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+const LABELS: [&str; 3] = ["favor", "against", "neutral"];
+
+/// Precision, recall and F1 of one class.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClassScores {
+    /// The class.
+    pub label: String,
+    /// Precision.
+    pub precision: f64,
+    /// Recall.
+    pub recall: f64,
+    /// F1.
+    pub f1: f64,
+    /// Gold pairs of the class.
+    pub support: usize,
+}
+
+/// The result of [`eval_stance`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StanceReport {
+    /// Gold pairs evaluated.
+    pub pairs: usize,
+    /// Per class, in the order favor, against, neutral.
+    pub classes: Vec<ClassScores>,
+    /// Mean F1 over the three classes.
+    pub macro_f1: f64,
+    /// Macro-F1 of always answering the most frequent gold class.
+    pub baseline_macro_f1: f64,
+    /// The most frequent gold class.
+    pub majority: String,
+    /// `confusion[gold][system]`, rows and columns in the order favor, against, neutral.
+    pub confusion: [[usize; 3]; 3],
+    /// Share of pairs whose holder (author or source) the system got right.
+    pub holder_accuracy: f64,
+    /// Gold pairs with no system stance on the target (counted as neutral).
+    pub unmatched: usize,
+    /// The first wrongly labelled pairs, as many as asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<StanceError>,
+}
+
+/// A pair the system labelled wrongly.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StanceError {
+    /// The target's text.
+    pub target: String,
+    /// The sentence's text.
+    pub sentence: String,
+    /// The gold label.
+    pub gold: String,
+    /// The system's label.
+    pub system: String,
+    /// The system's score.
+    pub score: f32,
+    /// The words the system took as evidence.
+    pub evidence: Vec<String>,
+}
+
+fn idx(l: StanceLabel) -> usize {
+    match l {
+        StanceLabel::Favor => 0,
+        StanceLabel::Against => 1,
+        StanceLabel::Neutral => 2,
+    }
+}
+
+/// Per-class scores and macro-F1 of a confusion matrix.
+fn scores(conf: &[[usize; 3]; 3]) -> (Vec<ClassScores>, f64) {
+    let mut classes = Vec::new();
+    for c in 0..3 {
+        let tp = conf[c][c] as f64;
+        let sys: usize = (0..3).map(|g| conf[g][c]).sum();
+        let gold: usize = conf[c].iter().sum();
+        let p = if sys > 0 { tp / sys as f64 } else { 0.0 };
+        let r = if gold > 0 { tp / gold as f64 } else { 0.0 };
+        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+        classes.push(ClassScores { label: LABELS[c].into(), precision: p, recall: r, f1, support: gold });
+    }
+    let macro_f1 = classes.iter().map(|c| c.f1).sum::<f64>() / 3.0;
+    (classes, macro_f1)
+}
+
+/// One gold pair.
+#[derive(Debug, Clone)]
+struct Gold {
+    corpus: String,
+    doc: usize,
+    target: Span,
+    label: usize,
+    holder: StanceHolder,
+}
+
+fn parse_gold(text: &str, path: &Path) -> Result<Vec<Gold>> {
+    let bad = |line: usize, reason: String| Error::BadLine { path: path.to_path_buf(), line, reason };
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(i + 1, e.to_string()))?;
+        let pair = |k: &str| -> Result<Span> {
+            let a = v[k].as_array().filter(|a| a.len() == 2).ok_or_else(|| bad(i + 1, format!("{k} is not [start, end]")))?;
+            let s = a[0].as_u64().ok_or_else(|| bad(i + 1, format!("{k} start")))?;
+            let e = a[1].as_u64().ok_or_else(|| bad(i + 1, format!("{k} end")))?;
+            if s > e || e > u64::from(u32::MAX) {
+                return Err(bad(i + 1, format!("{k} is reversed")));
+            }
+            Ok(Span::new(s as u32, e as u32))
+        };
+        let label = match v["label"].as_str() {
+            Some("favor") => 0,
+            Some("against") => 1,
+            Some("neutral") => 2,
+            other => return Err(bad(i + 1, format!("unknown label {other:?}"))),
+        };
+        let holder = match v["holder"].as_str() {
+            Some("source") => StanceHolder::Source,
+            _ => StanceHolder::Author,
+        };
+        out.push(Gold {
+            corpus: v["corpus"].as_str().ok_or_else(|| bad(i + 1, "no corpus".into()))?.to_string(),
+            doc: v["doc"].as_u64().ok_or_else(|| bad(i + 1, "no doc index".into()))? as usize,
+            target: pair("target")?,
+            label,
+            holder,
+        });
+    }
+    Ok(out)
+}
+
+/// Document texts of a corpus file: JSONL (`text` field per line) or the GNAD CSV (`;`, `'`,
+/// text in the second column).
+fn load_corpus(path: &Path) -> Result<Vec<String>> {
+    if path.extension().is_some_and(|e| e == "csv") {
+        let mut rd = csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .quote(b'\'')
+            .has_headers(false)
+            .flexible(true)
+            .from_path(path)
+            .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+        let mut out = Vec::new();
+        for (i, rec) in rd.records().enumerate() {
+            let rec = rec.map_err(|e| Error::BadLine { path: path.to_path_buf(), line: i + 1, reason: e.to_string() })?;
+            out.push(rec.get(1).unwrap_or("").to_string());
+        }
+        Ok(out)
+    } else {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        text.lines()
+            .enumerate()
+            .map(|(i, l)| {
+                let v: serde_json::Value =
+                    serde_json::from_str(l).map_err(|e| Error::BadLine { path: path.to_path_buf(), line: i + 1, reason: e.to_string() })?;
+                Ok(v["text"].as_str().unwrap_or("").to_string())
+            })
+            .collect()
+    }
+}
+
+/// Runs `pipeline_fn` on every document the gold file names (texts from `data_dir`) and
+/// compares the stance on each gold target: the system stance whose span overlaps the target
+/// most, neutral when there is none.
+///
+/// The first `show_errors` wrongly labelled pairs are listed in the report.
+pub fn eval_stance(pipeline_fn: &dyn Fn(&str) -> Document, gold: &Path, data_dir: &Path, show_errors: usize) -> Result<StanceReport> {
+    let text = std::fs::read_to_string(gold).map_err(|e| Error::io(gold, e))?;
+    let pairs = parse_gold(&text, gold)?;
+    let mut corpora: HashMap<String, Vec<String>> = HashMap::new();
+    let mut docs: HashMap<(String, usize), Document> = HashMap::new();
+    let mut conf = [[0usize; 3]; 3];
+    let (mut holder_ok, mut unmatched) = (0usize, 0usize);
+    let mut errors = Vec::new();
+    for g in &pairs {
+        if !corpora.contains_key(&g.corpus) {
+            corpora.insert(g.corpus.clone(), load_corpus(&data_dir.join(&g.corpus))?);
+        }
+        let key = (g.corpus.clone(), g.doc);
+        if !docs.contains_key(&key) {
+            let texts = corpora.get(&g.corpus).map(Vec::as_slice).unwrap_or(&[]);
+            let t = texts.get(g.doc).ok_or_else(|| Error::Usage(format!("{}: no document {} in {}", gold.display(), g.doc, g.corpus)))?;
+            docs.insert(key.clone(), pipeline_fn(t));
+        }
+        let Some(doc) = docs.get(&key) else { continue };
+        let sys = doc
+            .sentences
+            .iter()
+            .flat_map(|s| &s.stance)
+            .filter(|st| st.span.overlaps(g.target))
+            .max_by_key(|st| st.span.end.min(g.target.end).saturating_sub(st.span.start.max(g.target.start)));
+        let (label, holder) = match sys {
+            Some(st) => (idx(st.label), st.holder),
+            None => {
+                unmatched += 1;
+                (2, StanceHolder::Author)
+            }
+        };
+        conf[g.label][label] += 1;
+        if label != g.label && errors.len() < show_errors {
+            let sentence = doc.sentences.iter().find(|s| s.span.contains(g.target)).map_or(g.target, |s| s.span);
+            errors.push(StanceError {
+                target: doc.text_of(g.target).to_string(),
+                sentence: doc.text_of(sentence).to_string(),
+                gold: LABELS[g.label].into(),
+                system: LABELS[label].into(),
+                score: sys.map_or(0.0, |st| st.score),
+                evidence: sys.map(|st| st.evidence.iter().map(|e| doc.text_of(*e).to_string()).collect()).unwrap_or_default(),
+            });
+        }
+        holder_ok += usize::from(holder == g.holder);
+    }
+    let (classes, macro_f1) = scores(&conf);
+    let support: Vec<usize> = (0..3).map(|c| conf[c].iter().sum()).collect();
+    let maj = (0..3).max_by_key(|&c| (support[c], 3 - c)).unwrap_or(2);
+    let mut base = [[0usize; 3]; 3];
+    for c in 0..3 {
+        base[c][maj] = support[c];
+    }
+    let (_, baseline_macro_f1) = scores(&base);
+    Ok(StanceReport {
+        pairs: pairs.len(),
+        classes,
+        macro_f1,
+        baseline_macro_f1,
+        majority: LABELS[maj].into(),
+        confusion: conf,
+        holder_accuracy: holder_ok as f64 / pairs.len().max(1) as f64,
+        unmatched,
+        errors,
+    })
+}
+
+impl fmt::Display for StanceReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "stance: {} pairs ({} without a system stance)", self.pairs, self.unmatched)?;
+        writeln!(f, "{:<8} {:>6} {:>6} {:>6} {:>7}", "class", "P", "R", "F1", "support")?;
+        for c in &self.classes {
+            writeln!(f, "{:<8} {:>6.3} {:>6.3} {:>6.3} {:>7}", c.label, c.precision, c.recall, c.f1, c.support)?;
+        }
+        writeln!(f, "macro-F1 {:.3} (majority baseline '{}': {:.3})", self.macro_f1, self.majority, self.baseline_macro_f1)?;
+        writeln!(f, "confusion (rows gold, columns system: favor against neutral)")?;
+        for (c, row) in self.confusion.iter().enumerate() {
+            writeln!(f, "{:<8} {:>6} {:>6} {:>6}", LABELS[c], row[0], row[1], row[2])?;
+        }
+        write!(f, "holder accuracy {:.3}", self.holder_accuracy)?;
+        for e in &self.errors {
+            let evidence = if e.evidence.is_empty() { "none".to_string() } else { e.evidence.join(", ") };
+            write!(
+                f,
+                "\n\n{} → gold {}, system {} ({:+.2}; evidence: {evidence})\n  {}",
+                e.target,
+                e.gold,
+                e.system,
+                e.score,
+                e.sentence.split_whitespace().collect::<Vec<_>>().join(" ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macro_f1_of_a_perfect_and_a_majority_answer() {
+        let (_, perfect) = scores(&[[2, 0, 0], [0, 3, 0], [0, 0, 5]]);
+        assert!((perfect - 1.0).abs() < 1e-9);
+        let (_, maj) = scores(&[[0, 0, 2], [0, 0, 3], [0, 0, 5]]);
+        assert!((maj - (2.0 / 3.0) / 3.0).abs() < 1e-9);
+    }
+}

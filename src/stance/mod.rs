@@ -1,0 +1,497 @@
+//! The stance stage: for every target in a sentence (its entities and the targets the user
+//! names) whether the sentence leans toward it (favor), against it, or neither, who holds that
+//! stance (the author or the source of a reported claim), and the words that carried it.
+//!
+//! How a sentence is scored:
+//! - every word gets a polarity from the lexicon (by lemma, then form, then the head of a
+//!   compound noun); intensifiers scale the next polar word, shifters (*Ende der Kritik*) and
+//!   negators reverse it: a clause negator (*nicht, nie*) reaches to the clause end and, as the
+//!   verb comes second, back to the finite verb; *kein, ohne* reach the next noun phrase;
+//! - a frame (*Kritik an X*, *Sanktionen gegen X*, *X scheiterte*, *… kritisierte X*) decides
+//!   for the target it names, and the subject of an evaluative verb gets nothing from it: the
+//!   critic is not criticised;
+//! - other targets collect the remaining polar words of the sentence, weighted by distance and
+//!   by whether they share the clause; a target that is the source of a claim gets nothing from
+//!   what the claim says;
+//! - the sum is squashed with `tanh` to [-1, 1] and labelled by a threshold.
+//!
+//! The holder is the source of the claim whose message holds the evidence (or, without
+//! evidence, the target), else the author.
+
+pub mod eval;
+pub mod frames;
+pub mod lexicon;
+pub mod summary;
+
+pub use eval::{eval_stance, StanceReport};
+pub use frames::{Frame, Frames, Role};
+pub use lexicon::{Lexicon, Scope};
+pub use summary::{summarize, ActorStance, StanceSummary, StrongSentence};
+
+use crate::doc::{Claim, Document, Pos, Sentence, Span, Stance, StanceHolder, StanceLabel, Text};
+use crate::error::{Error, Result};
+use crate::stage::DocumentStage;
+use std::path::Path;
+
+/// Subdirectory of the models directory holding the stance files.
+pub const MODEL_SUBDIR: &str = "stance";
+
+/// Tunable weights of the scorer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    /// Distance (in tokens) at which a polar word counts half.
+    pub decay: f32,
+    /// Weight of polar words outside the target's clause.
+    pub other_clause: f32,
+    /// Gain before squashing.
+    pub gain: f32,
+    /// |score| at or above which a stance is favor or against.
+    pub threshold: f32,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { decay: 5.0, other_clause: 1.0, gain: 1.0, threshold: 0.2 }
+    }
+}
+
+/// The stance stage.
+#[derive(Debug, Clone)]
+pub struct StanceStage {
+    lexicon: Lexicon,
+    frames: Frames,
+    /// User targets: the name as given and its lower-cased words.
+    targets: Vec<(Box<str>, Vec<String>)>,
+    params: Params,
+}
+
+impl StanceStage {
+    /// Reads the word lists and frames from `models_dir/stance/`; `targets` are names to look
+    /// for in every sentence besides its entities (matched as whole words, case-insensitive).
+    pub fn load(models_dir: &Path, targets: &[String]) -> Result<StanceStage> {
+        let dir = models_dir.join(MODEL_SUBDIR);
+        let lexicon = Lexicon::load(&dir)?;
+        let frames = Frames::load(&dir.join("frames.tsv"))?;
+        let mut users = Vec::new();
+        for t in targets {
+            let words: Vec<String> = t.split_whitespace().map(str::to_lowercase).collect();
+            if words.is_empty() {
+                return Err(Error::Usage(format!("empty stance target {t:?}")));
+            }
+            users.push((Box::from(t.trim()), words));
+        }
+        Ok(StanceStage { lexicon, frames, targets: users, params: Params::default() })
+    }
+
+    /// Replaces the scorer weights.
+    pub fn with_params(mut self, params: Params) -> StanceStage {
+        self.params = params;
+        self
+    }
+
+    /// The scorer weights in use.
+    pub fn params(&self) -> Params {
+        self.params
+    }
+
+    /// Stances of one sentence; `claims` are the document's claims whose message or source
+    /// touches the sentence.
+    pub fn sentence_stance(&self, text: &Text, sentence: &Sentence, claims: &[&Claim]) -> Vec<Stance> {
+        self.sentence_pairs(text, sentence, claims)
+    }
+
+    fn sentence_pairs(&self, text: &Text, sentence: &Sentence, claims: &[&Claim]) -> Vec<Stance> {
+        let toks = views(text, sentence);
+        if toks.is_empty() {
+            return Vec::new();
+        }
+        let targets = self.find_targets(text, sentence, &toks);
+        if targets.is_empty() {
+            return Vec::new();
+        }
+        let a = self.analyse(&toks, &targets);
+        targets.iter().enumerate().map(|(k, t)| self.stance_for(k, t, &toks, &a, claims)).collect()
+    }
+
+    fn find_targets(&self, text: &Text, sentence: &Sentence, toks: &[Tok]) -> Vec<Target> {
+        let mut out: Vec<Target> = Vec::new();
+        for (name, words) in &self.targets {
+            let n = words.len();
+            for i in 0..toks.len().saturating_sub(n - 1) {
+                if (0..n).all(|k| toks[i + k].lower == words[k]) {
+                    let span = Span::new(toks[i].span.start, toks[i + n - 1].span.end);
+                    out.push(Target { name: name.clone(), span, ts: i, te: i + n });
+                }
+            }
+        }
+        for e in &sentence.entities {
+            if out.iter().any(|t| t.span.overlaps(e.span)) {
+                continue;
+            }
+            let ts = toks.partition_point(|t| t.span.end <= e.span.start);
+            let te = toks.partition_point(|t| t.span.start < e.span.end).max(ts + 1).min(toks.len());
+            if ts >= toks.len() {
+                continue;
+            }
+            out.push(Target { name: text.slice(e.span).into(), span: e.span, ts, te });
+        }
+        out.sort_by_key(|t| t.span);
+        out
+    }
+
+    fn analyse(&self, toks: &[Tok], targets: &[Target]) -> Analysis {
+        let n = toks.len();
+        let in_target = |i: usize| targets.iter().any(|t| t.ts <= i && i < t.te);
+        // Clauses: split at punctuation that ends a clause.
+        let mut clause = vec![0usize; n];
+        let mut c = 0;
+        for (i, t) in toks.iter().enumerate() {
+            if t.brk {
+                c += 1;
+            }
+            clause[i] = c;
+        }
+        let mut base = vec![0f32; n];
+        for (i, t) in toks.iter().enumerate() {
+            if !t.word || in_target(i) || self.lexicon.negator(&t.lower).is_some() {
+                continue;
+            }
+            if let Some(v) = self.lexicon.polarity(t.form, t.lemma, t.pos == Some(Pos::NOUN)) {
+                base[i] = v;
+            }
+        }
+        // Separable verbs: *warf … vor → vorwerfen*, the particle closing the clause.
+        let mut separable: Vec<Option<String>> = vec![None; n];
+        for (i, t) in toks.iter().enumerate() {
+            if !t.finite {
+                continue;
+            }
+            let last = (i + 1..n).take_while(|&j| clause[j] == clause[i]).filter(|&j| toks[j].word).last();
+            if let (Some(j), Some(lemma)) = (last, t.lemma) {
+                if matches!(toks[j].lower.as_str(), "vor" | "an" | "ab" | "aus" | "zu" | "zurück" | "fest" | "los" | "auf" | "ein" | "bei")
+                {
+                    let full = format!("{}{}", toks[j].lower, lemma);
+                    if self.frames.lookup(&full, Some(&full)).is_some() {
+                        base[i] = self.lexicon.polarity(&full, Some(&full), false).unwrap_or(base[i]);
+                        separable[i] = Some(full);
+                    }
+                }
+            }
+        }
+        let mut factor = vec![1f32; n];
+        for (i, t) in toks.iter().enumerate() {
+            if let Some(f) = self.lexicon.intensifier(&t.lower) {
+                if let Some(j) = (i + 1..n.min(i + 3)).find(|&j| base[j] != 0.0 && clause[j] == clause[i]) {
+                    factor[j] *= f;
+                    base[i] = 0.0;
+                }
+            }
+            let lemma_lower = t.lemma.map(str::to_lowercase);
+            if self.lexicon.is_shifter(&t.lower) || lemma_lower.as_deref().is_some_and(|l| self.lexicon.is_shifter(l)) {
+                // A noun shifts only what it governs: *Ende der Kritik*, not *am Ende gewann*.
+                let governs = t.pos != Some(Pos::NOUN)
+                    || toks
+                        .get(i + 1)
+                        .is_some_and(|n| matches!(n.lower.as_str(), "der" | "des" | "von" | "vom" | "eines" | "einer" | "an"));
+                if let Some(j) = (i + 1..n.min(i + 4)).find(|&j| governs && base[j] != 0.0 && clause[j] == clause[i]) {
+                    factor[j] *= -1.0;
+                    base[i] = 0.0;
+                }
+            }
+            if let Some((scope, f)) = self.lexicon.negator(&t.lower) {
+                // *nicht nur … sondern auch* does not negate.
+                if toks.get(i + 1).is_some_and(|n| n.lower == "nur") {
+                    continue;
+                }
+                match scope {
+                    Scope::Clause => {
+                        for j in (i + 1..n).take_while(|&j| clause[j] == clause[i]) {
+                            factor[j] *= f;
+                        }
+                        // Verb second: *Er gewann nicht.*
+                        if let Some(v) = (0..i).rev().take_while(|&j| clause[j] == clause[i]).find(|&j| toks[j].finite) {
+                            factor[v] *= f;
+                        }
+                    }
+                    Scope::NounPhrase => {
+                        for j in (i + 1..n.min(i + 5)).take_while(|&j| clause[j] == clause[i]) {
+                            factor[j] *= f;
+                            if matches!(toks[j].pos, Some(Pos::NOUN | Pos::PROPN)) {
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let pol: Vec<f32> = base.iter().zip(&factor).map(|(b, f)| b * f).collect();
+        let subjects = subject_regions(toks, &clause);
+        let mut agent_of: Vec<bool> = vec![false; targets.len()];
+        // The agent of a passive (*wurde von X abgesagt*) gets nothing from the clause.
+        for (k, tg) in targets.iter().enumerate() {
+            let by = tg.ts > 0 && matches!(toks[tg.ts - 1].lower.as_str(), "von" | "vom" | "durch");
+            let c = clause[tg.ts];
+            if by && (0..n).any(|j| clause[j] == c && matches!(toks[j].lower.as_str(), "wurde" | "wurden" | "worden" | "wird" | "werden")) {
+                agent_of[k] = true;
+            }
+        }
+        // Frames.
+        let mut hits: Vec<Vec<(f32, usize)>> = vec![Vec::new(); targets.len()];
+        let mut speaker: Vec<Option<Span>> = vec![None; targets.len()];
+        let mut said: Vec<Option<Span>> = vec![None; targets.len()];
+        let mut consumed = vec![false; n];
+        for (i, t) in toks.iter().enumerate() {
+            if !t.word || in_target(i) {
+                continue;
+            }
+            let sep = separable[i].as_deref();
+            let Some(frames) = sep.and_then(|l| self.frames.lookup(l, Some(l))).or_else(|| self.frames.lookup(t.form, t.lemma)) else {
+                continue;
+            };
+            let verb = t.pos != Some(Pos::NOUN);
+            let passive = !t.finite
+                && (0..n).any(|j| {
+                    clause[j] == clause[i]
+                        && (toks[j].lemma == Some("werden") || matches!(toks[j].lower.as_str(), "wurde" | "wurden" | "worden" | "wird"))
+                });
+            for f in frames {
+                // A filled slot owns the trigger even when what fills it is no target: the
+                // *Kritik an der Reform* is not about whoever stands nearby.
+                let owned = match f.role {
+                    Role::Prep => (i + 1..n.min(i + reach(verb))).any(|p| f.prep.as_deref() == Some(toks[p].lower.as_str())),
+                    Role::Object | Role::Genitive | Role::Subject => false,
+                };
+                consumed[i] |= owned;
+                let pol_f = f.polarity * factor[i].clamp(-1.0, 1.5);
+                for (k, tg) in targets.iter().enumerate() {
+                    let is_subj = clause[tg.ts] == clause[i] && subjects[clause[i]].is_some_and(|(a, b)| a <= tg.ts && tg.ts < b);
+                    let hit = match f.role {
+                        Role::Prep => (i + 1..n.min(i + reach(verb)))
+                            .find(|&p| clause[p] == clause[i] && f.prep.as_deref() == Some(toks[p].lower.as_str()))
+                            .is_some_and(|p| tg.ts > p && tg.ts <= p + 4 && (p + 1..tg.ts).all(|j| !toks[j].brk && !toks[j].finite)),
+                        Role::Genitive => {
+                            tg.ts > i
+                                && tg.ts <= i + 3
+                                && (i + 1..tg.ts).all(|j| !toks[j].brk && !toks[j].finite)
+                                && (tg.ts == i + 1 || matches!(toks[i + 1].lower.as_str(), "des" | "der" | "eines" | "einer"))
+                        }
+                        Role::Subject => is_subj,
+                        Role::Object => {
+                            if clause[tg.ts] != clause[i] {
+                                false
+                            } else if is_subj != passive {
+                                agent_of[k] = true;
+                                if f.say {
+                                    speaker[k] = Some(tg.span);
+                                }
+                                false
+                            } else {
+                                // Passive agents come with *von/durch*.
+                                !(passive && tg.ts > 0 && matches!(toks[tg.ts - 1].lower.as_str(), "von" | "durch" | "vom"))
+                            }
+                        }
+                    };
+                    if hit {
+                        if f.role == Role::Object && f.say {
+                            // The subject of a verb of speaking holds the stance.
+                            said[k] = subjects[clause[i]]
+                                .map(|(a, b)| Span::new(toks[a].span.start, toks[b.max(a + 1) - 1].span.end))
+                                .or(said[k]);
+                        }
+                        hits[k].push((pol_f, i));
+                        consumed[i] = true;
+                    }
+                }
+            }
+        }
+        Analysis { clause, pol, hits, agent_of, consumed, speaker, said }
+    }
+
+    fn stance_for(&self, k: usize, t: &Target, toks: &[Tok], a: &Analysis, claims: &[&Claim]) -> Stance {
+        let p = self.params;
+        let mut evidence: Vec<usize> = Vec::new();
+        let sum: f32 = if !a.hits[k].is_empty() {
+            evidence.extend(a.hits[k].iter().map(|h| h.1));
+            a.hits[k].iter().map(|h| h.0).sum::<f32>() * 1.5
+        } else {
+            let own: Vec<&&Claim> = claims.iter().filter(|c| c.source.is_some_and(|s| s.overlaps(t.span))).collect();
+            let tc = a.clause[t.ts];
+            let mut s = 0.0;
+            for (j, &v) in a.pol.iter().enumerate() {
+                if v == 0.0 || a.consumed[j] {
+                    continue;
+                }
+                // The critic gets nothing from what it criticises.
+                if a.agent_of[k] && a.clause[j] == tc {
+                    continue;
+                }
+                if own.iter().any(|c| c.message.iter().any(|m| m.contains(toks[j].span))) {
+                    continue;
+                }
+                let d = if j < t.ts { t.ts - j } else { j.saturating_sub(t.te - 1) } as f32;
+                let w = 1.0 / (1.0 + d / p.decay) * if a.clause[j] == tc { 1.0 } else { p.other_clause };
+                s += v * w;
+                evidence.push(j);
+            }
+            s
+        };
+        let score = (sum * p.gain).tanh();
+        let label = if score >= p.threshold {
+            StanceLabel::Favor
+        } else if score <= -p.threshold {
+            StanceLabel::Against
+        } else {
+            StanceLabel::Neutral
+        };
+        let evidence: Vec<Span> = evidence.iter().map(|&j| toks[j].span).collect();
+        let (holder, holder_span) = match (a.said[k], a.speaker[k]) {
+            (Some(s), _) if !a.hits[k].is_empty() => (StanceHolder::Source, Some(s)),
+            (_, Some(s)) => (StanceHolder::Source, Some(s)),
+            _ => holder(t.span, &evidence, claims),
+        };
+        Stance { target: t.name.clone(), span: t.span, label, score, evidence, holder, holder_span }
+    }
+}
+
+/// How far after a trigger its preposition may come: right after a noun (*Kritik an*), anywhere
+/// in the clause after a verb (*siegte am Samstag gegen*).
+fn reach(verb: bool) -> usize {
+    if verb {
+        10
+    } else {
+        3
+    }
+}
+
+/// Whose stance it is: the source of the claim whose message holds most of the evidence, or
+/// the target itself when there is none; else the author.
+fn holder(target: Span, evidence: &[Span], claims: &[&Claim]) -> (StanceHolder, Option<Span>) {
+    let inside = |c: &Claim, s: Span| c.message.iter().any(|m| m.contains(s));
+    let best = claims
+        .iter()
+        .filter(|c| !c.source.is_some_and(|s| s.overlaps(target)))
+        .map(|c| (c, if evidence.is_empty() { usize::from(inside(c, target)) } else { evidence.iter().filter(|&&e| inside(c, e)).count() }))
+        .filter(|(_, n)| *n > 0)
+        .max_by_key(|(_, n)| *n);
+    match best {
+        Some((c, n)) if evidence.is_empty() || 2 * n >= evidence.len() => (StanceHolder::Source, c.source),
+        // Reported speech carries its source's stance even where the evidence lies outside
+        // the message (*X kritisierte Y*: the verb is the cue).
+        _ => match claims.iter().find(|c| !c.message.is_empty()) {
+            Some(c) => (StanceHolder::Source, c.source.filter(|s| !s.overlaps(target)).or(c.source)),
+            None => (StanceHolder::Author, None),
+        },
+    }
+}
+
+struct Target {
+    name: Box<str>,
+    span: Span,
+    /// First token.
+    ts: usize,
+    /// One past the last token.
+    te: usize,
+}
+
+struct Analysis {
+    clause: Vec<usize>,
+    pol: Vec<f32>,
+    /// Frame hits per target: polarity and trigger token.
+    hits: Vec<Vec<(f32, usize)>>,
+    /// Targets that are the subject of an evaluative verb.
+    agent_of: Vec<bool>,
+    /// Trigger tokens a frame already used.
+    consumed: Vec<bool>,
+    /// Targets that are the subject of a verb of speaking: their own span.
+    speaker: Vec<Option<Span>>,
+    /// Targets that are the object of a verb of speaking: the subject's span.
+    said: Vec<Option<Span>>,
+}
+
+struct Tok<'a> {
+    span: Span,
+    form: &'a str,
+    lower: String,
+    lemma: Option<&'a str>,
+    pos: Option<Pos>,
+    finite: bool,
+    word: bool,
+    brk: bool,
+}
+
+fn views<'a>(text: &'a Text, sentence: &'a Sentence) -> Vec<Tok<'a>> {
+    sentence
+        .tokens
+        .iter()
+        .map(|t| {
+            let form = text.slice(t.span);
+            let m = t.morph.as_ref();
+            Tok {
+                span: t.span,
+                form,
+                lower: form.to_lowercase(),
+                lemma: m.map(|m| &*m.lemma),
+                pos: m.map(|m| m.pos),
+                finite: m.is_some_and(|m| m.mood.is_some()),
+                word: form.chars().any(char::is_alphanumeric),
+                brk: matches!(form, "," | ";" | ":" | "–" | "—" | "(" | ")"),
+            }
+        })
+        .collect()
+}
+
+/// Token range of each clause's subject: before the finite verb, or just after it when the
+/// clause opens with an adverbial (*Gestern drohte Nordkorea …*); after the conjunction in a
+/// verb-final clause.
+fn subject_regions(toks: &[Tok], clause: &[usize]) -> Vec<Option<(usize, usize)>> {
+    let nc = clause.last().map_or(0, |c| c + 1);
+    let mut out = vec![None; nc];
+    let is_np = |t: &Tok| matches!(t.pos, Some(Pos::NOUN | Pos::PROPN | Pos::PRON));
+    for (c, slot) in out.iter_mut().enumerate() {
+        let idx: Vec<usize> = (0..toks.len()).filter(|&i| clause[i] == c && toks[i].word).collect();
+        let Some(&first) = idx.first() else { continue };
+        let fv = idx.iter().copied().find(|&i| toks[i].finite);
+        let opener = toks[first].pos;
+        let np_end = |from: usize| idx.iter().copied().filter(|&i| i >= from).find(|&i| is_np(&toks[i])).map(|i| i + 1);
+        *slot = match (opener, fv) {
+            (Some(Pos::SCONJ), _) | (Some(Pos::PRON), Some(_)) if fv.is_some_and(|v| v == *idx.last().unwrap_or(&first)) => {
+                np_end(first + 1).map(|e| (first + 1, e))
+            }
+            // *Im Frühjahr erhielt X*; but *auch Präsident X verurteilte* keeps its subject.
+            (Some(Pos::ADP), Some(v)) if v > first => np_end(v + 1).map(|e| (v + 1, e.min(v + 4))),
+            (Some(Pos::ADV | Pos::SCONJ | Pos::CCONJ), Some(v)) if v > first && !(first..v).any(|i| is_np(&toks[i])) => {
+                np_end(v + 1).map(|e| (v + 1, e.min(v + 4)))
+            }
+            (_, Some(v)) if v > first => Some((first, v)),
+            (_, Some(v)) => np_end(v + 1).map(|e| (v + 1, e.min(v + 4))),
+            (_, None) => np_end(first).map(|e| (first, e)),
+        };
+    }
+    out
+}
+
+/// The claims whose message or source touches the sentence.
+fn claims_near(claims: &[Claim], span: Span) -> Vec<&Claim> {
+    claims.iter().filter(|c| c.message.iter().any(|m| m.overlaps(span)) || c.source.is_some_and(|s| span.contains(s))).collect()
+}
+
+impl DocumentStage for StanceStage {
+    fn name(&self) -> &'static str {
+        "stance"
+    }
+
+    fn process(&self, doc: &mut Document) {
+        let claims: Vec<Claim> = doc.sentences.iter().flat_map(|s| s.claims.iter().cloned()).collect();
+        let text = &doc.text;
+        for sentence in &mut doc.sentences {
+            if sentence.boilerplate {
+                continue;
+            }
+            let near = claims_near(&claims, sentence.span);
+            sentence.stance = self.sentence_stance(text, sentence, &near);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

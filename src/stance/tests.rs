@@ -1,0 +1,154 @@
+//! Sentence tables run through the whole pipeline (segmentation to modality) and the stage.
+
+use super::*;
+use crate::doc::{StanceHolder, StanceLabel};
+use crate::{Config, Pipeline};
+use std::sync::OnceLock;
+
+fn pipeline() -> &'static Pipeline {
+    static P: OnceLock<Pipeline> = OnceLock::new();
+    P.get_or_init(|| match Pipeline::new(&Config::default()) {
+        Ok(p) => p,
+        Err(e) => panic!("models missing: {e}"),
+    })
+}
+
+fn models() -> std::path::PathBuf {
+    Config::default().models_dir
+}
+
+fn run(text: &str, targets: &[&str]) -> Document {
+    let targets: Vec<String> = targets.iter().map(|s| s.to_string()).collect();
+    let stage = match StanceStage::load(&models(), &targets) {
+        Ok(s) => s,
+        Err(e) => panic!("stance models: {e}"),
+    };
+    let mut doc = pipeline().analyze_text("t", text);
+    stage.process(&mut doc);
+    doc
+}
+
+/// The stance on the target whose text is `target`.
+fn stance_on<'a>(doc: &'a Document, target: &str) -> &'a Stance {
+    let found = doc.sentences.iter().flat_map(|s| &s.stance).find(|s| doc.text_of(s.span) == target);
+    match found {
+        Some(s) => s,
+        None => panic!(
+            "no stance on {target:?}; have {:?}",
+            doc.sentences.iter().flat_map(|s| &s.stance).map(|s| doc.text_of(s.span)).collect::<Vec<_>>()
+        ),
+    }
+}
+
+#[test]
+fn frames_decide_for_their_target() {
+    let cases = [
+        ("Die Kritik an der NATO wächst seit Wochen.", "NATO", StanceLabel::Against),
+        ("Die Regierung sagte Unterstützung für die Ukraine zu.", "Ukraine", StanceLabel::Favor),
+        ("Die EU verhängte neue Sanktionen gegen Russland.", "Russland", StanceLabel::Against),
+        ("Es gab viel Lob für Angela Merkel.", "Angela Merkel", StanceLabel::Favor),
+        ("Die Opposition kritisierte Olaf Scholz am Montag scharf.", "Olaf Scholz", StanceLabel::Against),
+    ];
+    for (text, target, label) in cases {
+        let doc = run(text, &[target]);
+        let st = stance_on(&doc, target);
+        assert_eq!(st.label, label, "{text}");
+        assert!(!st.evidence.is_empty(), "{text}: no evidence");
+    }
+}
+
+#[test]
+fn the_critic_is_not_criticised() {
+    let doc = run("Die Opposition kritisierte Olaf Scholz am Montag scharf.", &["Opposition", "Olaf Scholz"]);
+    assert_eq!(stance_on(&doc, "Opposition").label, StanceLabel::Neutral);
+    assert_eq!(stance_on(&doc, "Olaf Scholz").label, StanceLabel::Against);
+}
+
+#[test]
+fn negation_reverses_polarity() {
+    let doc = run("Die Reform von Helga Brandt war nicht erfolgreich.", &["Helga Brandt"]);
+    let st = stance_on(&doc, "Helga Brandt");
+    assert_eq!(st.label, StanceLabel::Against);
+    assert!(st.evidence.iter().any(|e| doc.text_of(*e) == "erfolgreich"));
+    let doc = run("Die Reform von Helga Brandt war erfolgreich.", &["Helga Brandt"]);
+    assert_eq!(stance_on(&doc, "Helga Brandt").label, StanceLabel::Favor);
+}
+
+#[test]
+fn reported_evaluation_is_held_by_its_source() {
+    let doc = run("Pjöngjang bezeichnete die Manöver der USA als gefährliche Provokation.", &["USA", "Pjöngjang"]);
+    let usa = stance_on(&doc, "USA");
+    assert_eq!(usa.label, StanceLabel::Against);
+    assert_eq!(usa.holder, StanceHolder::Source);
+    assert_eq!(usa.holder_span.map(|s| doc.text_of(s)), Some("Pjöngjang"));
+    assert_ne!(stance_on(&doc, "Pjöngjang").label, StanceLabel::Against);
+}
+
+#[test]
+fn plain_evaluation_is_the_authors() {
+    let doc = run("Die Firma Siemens hat ein hervorragendes Ergebnis erzielt.", &["Siemens"]);
+    let st = stance_on(&doc, "Siemens");
+    assert_eq!(st.label, StanceLabel::Favor);
+    assert_eq!(st.holder, StanceHolder::Author);
+    assert_eq!(st.holder_span, None);
+}
+
+#[test]
+fn user_targets_match_whole_words_case_insensitively() {
+    let doc = run("Die nato-Staaten und die NATO streiten. Der Natomann schweigt.", &["nato"]);
+    let names: Vec<&str> =
+        doc.sentences.iter().flat_map(|s| &s.stance).filter(|s| &*s.target == "nato").map(|s| doc.text_of(s.span)).collect();
+    assert_eq!(names, vec!["NATO"]);
+}
+
+#[test]
+fn pro_and_contra_articles_give_opposite_means() {
+    let mean = |file: &str| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus").join(file);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => panic!("{}: {e}", path.display()),
+        };
+        let doc = run(&text, &[]);
+        let groups = pipeline().entity_groups(&doc);
+        let summary = summarize(&doc, &groups);
+        match summary.actors.iter().find(|a| a.actor == "Helga Brandt") {
+            Some(a) => a.mean_score,
+            None => panic!("{file}: no stance on Helga Brandt: {:?}", summary.actors.iter().map(|a| &a.actor).collect::<Vec<_>>()),
+        }
+    };
+    let pro = mean("stance-pro-helga-brandt.txt");
+    let contra = mean("stance-contra-helga-brandt.txt");
+    assert!(pro > 0.0 && contra < 0.0, "pro {pro}, contra {contra}");
+}
+
+#[test]
+fn summary_keeps_the_strongest_three() {
+    let doc = run(
+        "Brandt hat großen Erfolg. Brandt ist gescheitert. Brandt kam. Brandt wurde scharf kritisiert. Brandt ist sehr beliebt.",
+        &["Brandt"],
+    );
+    let span = |s: &Stance| s.span;
+    let mentions: Vec<Span> = doc.sentences.iter().flat_map(|s| &s.stance).map(span).collect();
+    let group = crate::ner::EntityGroup {
+        canonical: "Brandt".into(),
+        label: crate::doc::EntityLabel::PER,
+        count: mentions.len(),
+        mentions,
+        derived_count: 0,
+        linked_to: None,
+    };
+    let s = summarize(&doc, &[group]);
+    assert_eq!(s.actors.len(), 1);
+    let a = &s.actors[0];
+    assert_eq!(a.favor + a.against + a.neutral, 5);
+    assert_eq!(a.strongest.len(), 3);
+    assert!(a.strongest.windows(2).all(|w| w[0].score.abs() >= w[1].score.abs()));
+}
+
+#[test]
+fn bad_model_lines_are_reported() {
+    let err = lexicon::parse_score("x", std::path::Path::new("p"), 3);
+    assert!(matches!(err, Err(Error::BadLine { line: 3, .. })));
+    assert!(StanceStage::load(std::path::Path::new("/nonexistent"), &[]).is_err());
+}
