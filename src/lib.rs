@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod doc;
+pub mod encoder;
 pub mod error;
 pub mod eval;
 pub mod ingest;
