@@ -315,6 +315,25 @@ pub enum StanceLabel {
     Neutral,
 }
 
+impl StanceLabel {
+    /// All labels, in the order reports and confusion matrices use.
+    pub const ALL: [StanceLabel; 3] = [StanceLabel::Favor, StanceLabel::Against, StanceLabel::Neutral];
+
+    /// The label as the JSON output writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StanceLabel::Favor => "favor",
+            StanceLabel::Against => "against",
+            StanceLabel::Neutral => "neutral",
+        }
+    }
+
+    /// Its position in [`StanceLabel::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
 /// Whose stance it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

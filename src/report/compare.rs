@@ -65,11 +65,13 @@ fn cell_text(cell: Option<&ActorStance>) -> String {
 }
 
 /// The sentence that leans most toward or against each of the first shared actors, per article.
-fn strongest(out: &mut String, summaries: &[DocumentSummary], actors: &[SharedActor]) {
+/// Each line starts with `bullet`; `escape` prepares the sentence for the output format.
+fn strongest(out: &mut String, summaries: &[DocumentSummary], actors: &[SharedActor], bullet: &str, escape: &dyn Fn(&str) -> String) {
     for a in actors.iter().take(3) {
         for (d, cell) in summaries.iter().zip(&a.articles) {
             let Some(s) = cell.as_ref().and_then(|c| c.strongest.first()) else { continue };
-            let _ = writeln!(out, "  {} in {}: {:+.2} «{}»", a.actor, d.id, s.score, one_line(&s.text, 160));
+            let line = format!("{} in {}: {:+.2} «{}»", a.actor, d.id, s.score, one_line(&s.text, 160));
+            let _ = writeln!(out, "{bullet}{}", escape(&line));
         }
     }
 }
@@ -149,7 +151,7 @@ pub fn render(summaries: &[DocumentSummary]) -> String {
             line(&mut out, label, &mut cells.iter().map(String::as_str));
         }
         let _ = writeln!(out, "\nstrongest sentences:");
-        strongest(&mut out, summaries, &actors);
+        strongest(&mut out, summaries, &actors, "  ", &|l| l.to_string());
     }
     out
 }
@@ -191,11 +193,7 @@ pub fn render_markdown(summaries: &[DocumentSummary]) -> String {
         out.push('\n');
     }
     out.push_str("\n## Strongest sentences\n\n");
-    let mut lines = String::new();
-    strongest(&mut lines, summaries, &actors);
-    for l in lines.lines() {
-        let _ = writeln!(out, "- {}", esc(l.trim()));
-    }
+    strongest(&mut out, summaries, &actors, "- ", &esc);
     out
 }
 

@@ -4,7 +4,7 @@
 //! the output is plain text that reads the same: entities in [brackets], cues in {braces},
 //! other Konjunktiv forms in «guillemets».
 
-use crate::doc::{ClaimForm, Document, Mood, Sentence, Span, StanceHolder, StanceLabel};
+use crate::doc::{ClaimForm, Document, Mood, Sentence, Span, StanceHolder};
 use crate::modality::summary::{cue_kind_name, modality_name};
 use std::fmt::Write;
 
@@ -101,11 +101,7 @@ pub fn render_sentence(doc: &Document, index: usize, sentence: &Sentence, style:
         let _ = writeln!(out, "    {} → {} {:?}: {label}", doc.text_of(t.span), m.lemma, m.pos);
     }
     for st in &sentence.stance {
-        let label = match st.label {
-            StanceLabel::Favor => "favor",
-            StanceLabel::Against => "against",
-            StanceLabel::Neutral => "neutral",
-        };
+        let label = st.label.name();
         let holder = match (st.holder, st.holder_span) {
             (StanceHolder::Source, Some(s)) => format!("source «{}»", doc.text_of(s)),
             (StanceHolder::Source, None) => "an unnamed source".into(),

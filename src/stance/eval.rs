@@ -7,8 +7,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-const LABELS: [&str; 3] = ["favor", "against", "neutral"];
-
 /// Precision, recall and F1 of one class.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClassScores {
@@ -65,25 +63,17 @@ pub struct StanceError {
     pub evidence: Vec<String>,
 }
 
-fn idx(l: StanceLabel) -> usize {
-    match l {
-        StanceLabel::Favor => 0,
-        StanceLabel::Against => 1,
-        StanceLabel::Neutral => 2,
-    }
-}
-
 /// Per-class scores and macro-F1 of a confusion matrix.
 fn scores(conf: &[[usize; 3]; 3]) -> (Vec<ClassScores>, f64) {
     let mut classes = Vec::new();
-    for c in 0..3 {
+    for (c, label) in StanceLabel::ALL.iter().enumerate() {
         let tp = conf[c][c] as f64;
         let sys: usize = (0..3).map(|g| conf[g][c]).sum();
         let gold: usize = conf[c].iter().sum();
         let p = if sys > 0 { tp / sys as f64 } else { 0.0 };
         let r = if gold > 0 { tp / gold as f64 } else { 0.0 };
         let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
-        classes.push(ClassScores { label: LABELS[c].into(), precision: p, recall: r, f1, support: gold });
+        classes.push(ClassScores { label: label.name().into(), precision: p, recall: r, f1, support: gold });
     }
     let macro_f1 = classes.iter().map(|c| c.f1).sum::<f64>() / 3.0;
     (classes, macro_f1)
@@ -116,11 +106,9 @@ fn parse_gold(text: &str, path: &Path) -> Result<Vec<Gold>> {
             }
             Ok(Span::new(s as u32, e as u32))
         };
-        let label = match v["label"].as_str() {
-            Some("favor") => 0,
-            Some("against") => 1,
-            Some("neutral") => 2,
-            other => return Err(bad(i + 1, format!("unknown label {other:?}"))),
+        let label = match StanceLabel::ALL.iter().find(|l| v["label"].as_str() == Some(l.name())) {
+            Some(l) => l.index(),
+            None => return Err(bad(i + 1, format!("unknown label {:?}", v["label"].as_str()))),
         };
         let holder = match v["holder"].as_str() {
             Some("source") => StanceHolder::Source,
@@ -198,7 +186,7 @@ pub fn eval_stance(pipeline_fn: &dyn Fn(&str) -> Document, gold: &Path, data_dir
             .filter(|st| st.span.overlaps(g.target))
             .max_by_key(|st| st.span.end.min(g.target.end).saturating_sub(st.span.start.max(g.target.start)));
         let (label, holder) = match sys {
-            Some(st) => (idx(st.label), st.holder),
+            Some(st) => (st.label.index(), st.holder),
             None => {
                 unmatched += 1;
                 (2, StanceHolder::Author)
@@ -210,8 +198,8 @@ pub fn eval_stance(pipeline_fn: &dyn Fn(&str) -> Document, gold: &Path, data_dir
             errors.push(StanceError {
                 target: doc.text_of(g.target).to_string(),
                 sentence: doc.text_of(sentence).to_string(),
-                gold: LABELS[g.label].into(),
-                system: LABELS[label].into(),
+                gold: StanceLabel::ALL[g.label].name().into(),
+                system: StanceLabel::ALL[label].name().into(),
                 score: sys.map_or(0.0, |st| st.score),
                 evidence: sys.map(|st| st.evidence.iter().map(|e| doc.text_of(*e).to_string()).collect()).unwrap_or_default(),
             });
@@ -231,7 +219,7 @@ pub fn eval_stance(pipeline_fn: &dyn Fn(&str) -> Document, gold: &Path, data_dir
         classes,
         macro_f1,
         baseline_macro_f1,
-        majority: LABELS[maj].into(),
+        majority: StanceLabel::ALL[maj].name().into(),
         confusion: conf,
         holder_accuracy: holder_ok as f64 / pairs.len().max(1) as f64,
         unmatched,
@@ -249,7 +237,7 @@ impl fmt::Display for StanceReport {
         writeln!(f, "macro-F1 {:.3} (majority baseline '{}': {:.3})", self.macro_f1, self.majority, self.baseline_macro_f1)?;
         writeln!(f, "confusion (rows gold, columns system: favor against neutral)")?;
         for (c, row) in self.confusion.iter().enumerate() {
-            writeln!(f, "{:<8} {:>6} {:>6} {:>6}", LABELS[c], row[0], row[1], row[2])?;
+            writeln!(f, "{:<8} {:>6} {:>6} {:>6}", StanceLabel::ALL[c].name(), row[0], row[1], row[2])?;
         }
         write!(f, "holder accuracy {:.3}", self.holder_accuracy)?;
         for e in &self.errors {

@@ -97,10 +97,6 @@ impl StanceStage {
     /// Stances of one sentence; `claims` are the document's claims whose message or source
     /// touches the sentence.
     pub fn sentence_stance(&self, text: &Text, sentence: &Sentence, claims: &[&Claim]) -> Vec<Stance> {
-        self.sentence_pairs(text, sentence, claims)
-    }
-
-    fn sentence_pairs(&self, text: &Text, sentence: &Sentence, claims: &[&Claim]) -> Vec<Stance> {
         let toks = views(text, sentence);
         if toks.is_empty() {
             return Vec::new();
