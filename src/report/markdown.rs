@@ -22,7 +22,7 @@ pub fn render(report: &Report) -> String {
     if !report.entities.is_empty() {
         let _ = writeln!(md, "## Most mentioned entities\n");
         let _ = writeln!(md, "| entity | type | mentions | documents | stance (mean) | favor / against / neutral |");
-        let _ = writeln!(md, "|---|---|---:|---:|");
+        let _ = writeln!(md, "|---|---|---:|---:|---:|---:|");
         for e in report.entities.iter().take(25) {
             let _ = writeln!(
                 md,
