@@ -42,8 +42,8 @@ pub fn render(report: &Report) -> String {
     write_modality(&mut md, report);
     let _ = writeln!(md, "## Documents\n");
     let _ =
-        writeln!(md, "| document | encoding | sentences | boilerplate | words | Konj. I | Konj. II | reported speech | main entities |");
-    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---|");
+        writeln!(md, "| document | encoding | sentences | boilerplate | words | Konj. I | Konj. II | reported speech | hedge cues per 100 sentences | claims | main sources | main entities |");
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
     for d in &report.documents {
         let k = &d.counts;
         let _ = writeln!(
