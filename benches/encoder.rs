@@ -1,12 +1,16 @@
-//! Encoder throughput: multilingual-e5-small on candle, words per second on one core.
+//! Encoder throughput in words per second: multilingual-e5-small on candle alone (one core),
+//! and the accurate NER model (encoder, head and perceptron) on one core and on two.
 //!
-//! Encodes 256 sentences of GermEval 2014 dev (`../shared/data`; the sample corpus's sentences
-//! when absent), sorted by length in batches of 16, tokenization and word alignment included.
+//! Uses the first 256 sentences of GermEval 2014 dev (`../shared/data`; the sample corpus's
+//! sentences when absent), encoded as the pipeline does: runs of 32 sentences, sorted by length
+//! in batches of 16, tokenization and word alignment included.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lesart::encoder::{CandleEncoder, Encoder, SubwordTokenizer};
+use lesart::doc::Pos;
+use lesart::encoder::WordEncoder;
+use lesart::ner::{Ner, NerModel};
 use lesart::{Config, Pipeline};
-use std::ops::Range;
+use rayon::prelude::*;
 use std::path::PathBuf;
 
 /// Sentences as lists of words.
@@ -24,7 +28,7 @@ fn sentences() -> Vec<Vec<String>> {
         }
         return out.into_iter().take(256).collect();
     }
-    let pipeline = Pipeline::new(&Config::default()).expect("models/ present");
+    let pipeline = Pipeline::new(&Config { ner: NerModel::Fast, ..Config::default() }).expect("models/ present");
     let text = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus/politik-haushaltsstreit.txt"))
         .expect("sample corpus present");
     let doc = pipeline.analyze_text("bench", &text);
@@ -32,38 +36,42 @@ fn sentences() -> Vec<Vec<String>> {
 }
 
 fn encoder(c: &mut Criterion) {
-    // candle's own threads would share the one core; the figure is for one.
+    // candle's own threads would share the cores; each worker runs one.
     std::env::set_var("RAYON_NUM_THREADS", "1");
-    let dir = Config::default().models_dir.join("encoder");
-    let model = CandleEncoder::load(dir.join("e5-small-q4_0.gguf")).expect("encoder weights present");
-    let tokenizer = SubwordTokenizer::from_file(dir.join("tokenizer.json")).expect("tokenizer present");
+    let models = Config::default().models_dir;
+    let words = WordEncoder::load(&models).expect("encoder present");
+    let ner = Ner::load_model(&models, NerModel::Accurate).expect("models/ present");
     let sents = sentences();
-    let words: usize = sents.iter().map(Vec::len).sum();
-    let mut group = c.benchmark_group("encoder, one core, words");
+    let forms: Vec<Vec<&str>> = sents.iter().map(|s| s.iter().map(String::as_str).collect()).collect();
+    let pos: Vec<Vec<Option<Pos>>> = forms.iter().map(|f| vec![None; f.len()]).collect();
+    let inputs: Vec<(&[&str], &[Option<Pos>])> = forms.iter().zip(&pos).map(|(f, p)| (f.as_slice(), p.as_slice())).collect();
+    let n_words: usize = sents.iter().map(Vec::len).sum();
+    let mut group = c.benchmark_group("encoder, words");
     group.sample_size(10);
-    group.throughput(Throughput::Elements(words as u64));
-    group.bench_function("e5-small candle", |b| {
+    group.throughput(Throughput::Elements(n_words as u64));
+    group.bench_function("e5-small word vectors, one core", |b| {
         b.iter(|| {
-            let mut inputs: Vec<Vec<u32>> = sents
-                .iter()
-                .map(|s| {
-                    let text = s.join(" ");
-                    let mut spans: Vec<Range<usize>> = Vec::new();
-                    let mut at = 0;
-                    for w in s {
-                        let n = w.chars().count();
-                        spans.push(at..at + n);
-                        at += n + 1;
-                    }
-                    let mut ids = tokenizer.align_words(&text, &spans).expect("aligned").ids();
-                    ids.truncate(model.max_tokens() - 2);
-                    tokenizer.with_specials(&ids)
-                })
-                .collect();
-            inputs.sort_by_key(Vec::len);
-            for batch in inputs.chunks(16) {
-                std::hint::black_box(model.encode(batch).expect("encoded"));
+            for run in forms.chunks(32) {
+                let run: Vec<&[&str]> = run.iter().map(Vec::as_slice).collect();
+                std::hint::black_box(words.encode(&run).expect("encoded"));
             }
+        })
+    });
+    group.bench_function("ner accurate, one core", |b| {
+        b.iter(|| {
+            for run in inputs.chunks(32) {
+                std::hint::black_box(ner.tag_sentences(run));
+            }
+        })
+    });
+    let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("two threads");
+    group.bench_function("ner accurate, two cores", |b| {
+        b.iter(|| {
+            two.install(|| {
+                inputs.par_chunks(32).for_each(|run| {
+                    std::hint::black_box(ner.tag_sentences(run));
+                })
+            })
         })
     });
     group.finish();

@@ -66,8 +66,9 @@ fn throughput(c: &mut Criterion) {
     });
     group.finish();
 
-    // The NER stage alone, on sentences already segmented and analysed, in tokens per second.
-    let ner = lesart::ner::Ner::load(&Config::default().models_dir).expect("models/ present");
+    // The fast NER model alone, on sentences already segmented and analysed, in tokens per
+    // second (the accurate model is measured in benches/encoder.rs).
+    let ner = lesart::ner::Ner::load_model(&Config::default().models_dir, lesart::ner::NerModel::Fast).expect("models/ present");
     let mut docs: Vec<Document> = texts
         .iter()
         .map(|t| {
@@ -83,7 +84,7 @@ fn throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("one core, tokens, {name}"));
     group.sample_size(10);
     group.throughput(Throughput::Elements(tokens));
-    group.bench_function("ner", |b| {
+    group.bench_function("ner fast", |b| {
         b.iter(|| {
             for doc in &mut docs {
                 let text = &doc.text;

@@ -40,6 +40,9 @@ pub enum Error {
         /// What is wrong with the line.
         reason: String,
     },
+    /// The contextual encoder failed: its files could not be loaded, or a computation failed.
+    #[error(transparent)]
+    Encoder(#[from] crate::encoder::EncoderError),
     /// An input or option that cannot be used as given.
     #[error("{0}")]
     Usage(String),
@@ -49,6 +52,12 @@ impl Error {
     /// Wraps an I/O error with the path it concerns.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io { path: path.into(), source }
+    }
+}
+
+impl From<candle_core::Error> for Error {
+    fn from(e: candle_core::Error) -> Error {
+        Error::Encoder(crate::encoder::EncoderError::Compute(e))
     }
 }
 

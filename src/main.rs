@@ -59,12 +59,20 @@ struct Common {
     /// A stance target to look for besides the named entities (repeatable): --target NATO --target "Olaf Scholz".
     #[arg(long = "target", value_name = "NAME")]
     targets: Vec<String>,
+    /// NER model: accurate (perceptron + encoder head, ~1,000 words/s) or fast (perceptron alone).
+    #[arg(long, value_name = "MODEL", default_value = "accurate")]
+    ner: String,
 }
 
 impl Common {
     fn pipeline(&self) -> Result<Pipeline> {
-        let mut config =
-            Config { jobs: self.jobs, max_file_bytes: self.max_file_size << 20, targets: self.targets.clone(), ..Config::default() };
+        let mut config = Config {
+            jobs: self.jobs,
+            max_file_bytes: self.max_file_size << 20,
+            targets: self.targets.clone(),
+            ner: self.ner.parse()?,
+            ..Config::default()
+        };
         if let Some(dir) = &self.models {
             config.models_dir = dir.clone();
         }
@@ -127,20 +135,33 @@ struct CompareArgs {
 
 #[derive(Subcommand)]
 enum TrainCommand {
-    /// Train the NER model (GermEval 2014 train, word clusters) into models/ner/; deterministic.
+    /// Train the NER models (GermEval 2014 train) into models/ner/: the perceptron (with word
+    /// clusters) and the encoder head of the accurate model; deterministic.
     Ner {
         /// The shared data folder holding germeval2014/, ler/ ….
         #[arg(long, default_value = "../shared/data")]
         data: PathBuf,
-        /// Directory with lesart's models; the model is written to its ner/.
+        /// Directory with lesart's models; the models are written to its ner/.
         #[arg(long, value_name = "DIR")]
         models: Option<PathBuf>,
-        /// Training epochs.
+        /// Which part to train: all, perceptron or head.
+        #[arg(long, default_value = "all")]
+        part: String,
+        /// Perceptron epochs.
         #[arg(long, default_value_t = 15)]
         epochs: usize,
         /// Seed for the training order.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Encoder-head epochs.
+        #[arg(long, default_value_t = 8)]
+        head_epochs: usize,
+        /// Weight of the head's log-probabilities when added to the perceptron's scores.
+        #[arg(long, default_value_t = 16.0)]
+        fusion_weight: f32,
+        /// Keep the encoded training words in FILE and reuse them (saves the encoding, ~10 min).
+        #[arg(long, value_name = "FILE")]
+        vectors_cache: Option<PathBuf>,
     },
 }
 
@@ -191,6 +212,9 @@ enum EvalCommand {
         /// Directory with lesart's models.
         #[arg(long, value_name = "DIR")]
         models: Option<PathBuf>,
+        /// NER model: accurate (perceptron + encoder head) or fast (perceptron alone).
+        #[arg(long, default_value = "accurate")]
+        ner: String,
     },
     /// Sentence-boundary and token F1 against CoNLL-U or wikinews-quotes JSONL.
     Segment {
@@ -261,17 +285,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = lesart::stance::eval_stance(&|text: &str| pipeline.analyze_text("gold", text), &gold, &data, show_errors)?;
             print_report(&report, json)
         }
-        Command::Eval(EvalCommand::Ner { gold, format, with_derived, json, models }) => {
+        Command::Eval(EvalCommand::Ner { gold, format, with_derived, json, models, ner }) => {
             let dir = models.unwrap_or_else(lesart::pipeline::default_models_dir);
-            let ner = lesart::ner::Ner::load(&dir)?;
+            let ner = lesart::ner::Ner::load_model(&dir, ner.parse()?)?;
             let report = lesart::ner::eval_file(&ner, &gold, format.parse()?, with_derived)?;
             print_report(&report, json)
         }
-        Command::Train(TrainCommand::Ner { data, models, epochs, seed }) => {
+        Command::Train(TrainCommand::Ner { data, models, part, epochs, seed, head_epochs, fusion_weight, vectors_cache }) => {
             let dir = models.unwrap_or_else(|| PathBuf::from("models"));
-            let config = lesart::ner::TrainConfig { epochs, seed, ..lesart::ner::TrainConfig::standard(&data, &dir) };
-            let report = lesart::ner::train(&config)?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            let (perceptron, head) = match part.as_str() {
+                "all" => (true, true),
+                "perceptron" => (true, false),
+                "head" => (false, true),
+                other => anyhow::bail!("unknown part {other:?}: use all, perceptron or head"),
+            };
+            if perceptron {
+                let config = lesart::ner::TrainConfig { epochs, seed, ..lesart::ner::TrainConfig::standard(&data, &dir) };
+                let report = lesart::ner::train(&config)?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            if head {
+                let config = lesart::ner::HeadTrainConfig::standard(
+                    &data,
+                    &dir,
+                    vectors_cache,
+                    lesart::ner::HeadConfig { epochs: head_epochs, seed, fusion_weight, ..Default::default() },
+                );
+                let report = lesart::ner::train_contextual(&config)?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::BuildLexicon { tsv, out } => {

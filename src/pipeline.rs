@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{Ingest, Input, Inputs, Skipped};
 use crate::modality::Modality;
 use crate::morphology::Morphology;
-use crate::ner::{EntityGroup, Ner};
+use crate::ner::{EntityGroup, Ner, NerModel};
 use crate::segment::Segmenter;
 use crate::stage::{DocumentStage, SentenceStage};
 use crate::stance::StanceStage;
@@ -28,6 +28,8 @@ pub struct Config {
     pub max_file_bytes: u64,
     /// Stance targets to look for in every sentence besides its entities (`--target`).
     pub targets: Vec<String>,
+    /// Which NER model tags (`--ner fast|accurate`).
+    pub ner: NerModel,
 }
 
 impl Default for Config {
@@ -38,6 +40,7 @@ impl Default for Config {
             encoding: None,
             max_file_bytes: crate::ingest::DEFAULT_MAX_BYTES,
             targets: Vec::new(),
+            ner: NerModel::default(),
         }
     }
 }
@@ -98,6 +101,10 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
+/// Sentences handed to the sentence stages together (the accurate NER model encodes them as
+/// one set of batches).
+const SENTENCE_RUN: usize = 32;
+
 /// How many inputs are read and annotated together before their output is written; bounds
 /// memory while keeping every core busy.
 const BATCH: usize = 64;
@@ -106,7 +113,7 @@ impl Pipeline {
     /// Loads every stage's models.
     pub fn new(config: &Config) -> Result<Pipeline> {
         let morphology = Morphology::load(&config.models_dir)?;
-        let ner = Ner::load(&config.models_dir)?;
+        let ner = Ner::load_model(&config.models_dir, config.ner)?;
         let gazetteers = ner.gazetteers_shared();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.jobs)
@@ -135,9 +142,10 @@ impl Pipeline {
         self.segmenter.process(doc);
         let text = &doc.text;
         let stages = &self.sentence_stages;
-        doc.sentences.par_iter_mut().with_min_len(64).for_each(|sentence| {
+        // Runs of a fixed size, so the batches a stage sees never depend on the thread count.
+        doc.sentences.par_chunks_mut(SENTENCE_RUN).for_each(|run| {
             for stage in stages {
-                stage.annotate(text, sentence);
+                stage.annotate_batch(text, run);
             }
         });
         for stage in &self.document_stages {

@@ -21,4 +21,13 @@ pub trait SentenceStage: Send + Sync {
 
     /// Adds this stage's layer to one sentence. Spans stay document-relative.
     fn annotate(&self, text: &Text, sentence: &mut Sentence);
+
+    /// Adds this stage's layer to a run of sentences of one document. Stages that gain from
+    /// batching (a neural encoder) override it; the result must not depend on how the pipeline
+    /// cuts the document into runs beyond the run itself.
+    fn annotate_batch(&self, text: &Text, sentences: &mut [Sentence]) {
+        for sentence in sentences {
+            self.annotate(text, sentence);
+        }
+    }
 }

@@ -51,12 +51,16 @@ fn konjunktiv_i_on_ud_gsd_test() {
 
 #[test]
 fn ner_on_germeval_dev() {
+    use lesart::ner::NerModel;
     // The model never saw this file. The floor guards the shipped model against regressions.
     let Some(gold) = shared_data("germeval2014/NER-de-dev.tsv") else { return };
-    let ner = lesart::ner::Ner::load(&lesart::Config::default().models_dir).unwrap();
-    let report = lesart::ner::eval_file(&ner, &gold, lesart::ner::GoldFormat::Germeval, false).unwrap();
-    eprintln!("{report}");
-    assert!(report.micro.f1 >= 0.75, "{report}");
+    let models = lesart::Config::default().models_dir;
+    for (which, floor) in [(NerModel::Fast, 0.75), (NerModel::Accurate, 0.82)] {
+        let ner = lesart::ner::Ner::load_model(&models, which).unwrap();
+        let report = lesart::ner::eval_file(&ner, &gold, lesart::ner::GoldFormat::Germeval, false).unwrap();
+        eprintln!("{report}");
+        assert!(report.micro.f1 >= floor, "{report}");
+    }
 }
 
 #[test]

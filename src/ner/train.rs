@@ -138,7 +138,7 @@ struct Example {
     entities: Vec<GoldEntity>,
 }
 
-fn labels_of(s: &GoldSentence) -> Vec<usize> {
+pub(crate) fn labels_of(s: &GoldSentence) -> Vec<usize> {
     let mut labels = vec![0; s.tokens.len()];
     for e in &s.entities {
         for (k, l) in labels[e.start..e.end].iter_mut().enumerate() {
@@ -210,8 +210,20 @@ fn holdout_f1(w: &[f32], trans: &[f32], held: &[Example]) -> f64 {
 }
 
 /// xorshift64*, enough for shuffling.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 impl Rng {
+    /// A generator for `seed` (any value, zero included).
+    pub(crate) fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    /// Fisher–Yates shuffle.
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            items.swap(i, (self.next() % (i as u64 + 1)) as usize);
+        }
+    }
+
     fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -228,14 +240,12 @@ fn fit(train_x: &[Example], held_x: &[Example], config: &TrainConfig) -> (Vec<f3
     let (mut tw, mut tu) = (vec![0f32; tsize], vec![0f32; tsize]);
     let mut c = 1f32;
     let mut order: Vec<usize> = (0..train_x.len()).collect();
-    let mut rng = Rng(config.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let mut rng = Rng::new(config.seed);
     let (mut em, mut pred) = (Vec::new(), Vec::new());
     let mut epochs = Vec::new();
     let average = |w: &[f32], u: &[f32], c: f32| -> Vec<f32> { w.par_iter().zip(u.par_iter()).map(|(w, u)| w - u / c).collect() };
     for epoch in 1..=config.epochs {
-        for i in (1..order.len()).rev() {
-            order.swap(i, (rng.next() % (i as u64 + 1)) as usize);
-        }
+        rng.shuffle(&mut order);
         let mut mistakes = 0;
         for &k in &order {
             let ex = &train_x[k];

@@ -1,0 +1,150 @@
+//! Contextual vectors per word, for heads that label words (NER).
+//!
+//! A sentence arrives as its word forms. They are joined with single spaces (the way the
+//! training corpora are tokenised, so a head sees the same subwords at training and tagging
+//! time), cut into subwords with exact word alignment, encoded, and each word gets the mean of
+//! its subwords' vectors. Sentences longer than the model's window are encoded in overlapping
+//! windows.
+
+use std::ops::Range;
+use std::path::Path;
+
+use super::candle::CandleEncoder;
+use super::error::EncoderError;
+use super::subword::{SubwordTokenizer, WordAlignment};
+use super::{encode_long, Encoder, TokenMatrix};
+
+/// File name of the encoder weights inside `models/encoder/`.
+pub const WEIGHTS_FILE: &str = "e5-small-q4_0.gguf";
+/// File name of the subword tokenizer inside `models/encoder/`.
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
+/// Folder of the encoder inside the models folder.
+pub const ENCODER_SUBDIR: &str = "encoder";
+/// Word vectors are the mean of this many last layers.
+pub const WORD_LAYER_MEAN: usize = 4;
+/// Sentences per forward pass; sentences of similar length are batched together.
+const BATCH: usize = 16;
+/// Subwords shared by neighbouring windows of an over-long sentence.
+const WINDOW_OVERLAP: usize = 64;
+
+/// An encoder with its tokenizer that returns one vector per word.
+pub struct WordEncoder {
+    encoder: Box<dyn Encoder>,
+    tokenizer: SubwordTokenizer,
+}
+
+impl std::fmt::Debug for WordEncoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WordEncoder").field("dim", &self.encoder.dim()).finish()
+    }
+}
+
+impl WordEncoder {
+    /// Wraps an encoder and its tokenizer.
+    pub fn new(encoder: Box<dyn Encoder>, tokenizer: SubwordTokenizer) -> WordEncoder {
+        WordEncoder { encoder, tokenizer }
+    }
+
+    /// Loads multilingual-e5-small from `models_dir/encoder/` on candle, averaging the last
+    /// [`WORD_LAYER_MEAN`] layers.
+    pub fn load(models_dir: &Path) -> Result<WordEncoder, EncoderError> {
+        let dir = models_dir.join(ENCODER_SUBDIR);
+        let encoder = CandleEncoder::load(dir.join(WEIGHTS_FILE))?.with_layer_mean(WORD_LAYER_MEAN);
+        let tokenizer = SubwordTokenizer::from_file(dir.join(TOKENIZER_FILE))?;
+        Ok(WordEncoder::new(Box::new(encoder), tokenizer))
+    }
+
+    /// Size of each word vector.
+    pub fn dim(&self) -> usize {
+        self.encoder.dim()
+    }
+
+    /// One matrix per sentence with one row per word. A word no subword covers (it cannot
+    /// happen with real words, but an empty form would) gets a zero vector.
+    pub fn encode(&self, sentences: &[&[&str]]) -> Result<Vec<TokenMatrix>, EncoderError> {
+        let max_content = self.encoder.max_tokens().saturating_sub(2).max(1);
+        let mut aligned = Vec::with_capacity(sentences.len());
+        for words in sentences {
+            aligned.push(self.align(words)?);
+        }
+        let mut subword_vectors: Vec<Option<TokenMatrix>> = vec![None; sentences.len()];
+        // Short sentences go through in batches of similar length, long ones window by window.
+        let mut short: Vec<usize> = Vec::new();
+        for (i, al) in aligned.iter().enumerate() {
+            if al.subwords.is_empty() {
+                subword_vectors[i] = Some(TokenMatrix::default());
+            } else if al.subwords.len() <= max_content {
+                short.push(i);
+            } else {
+                subword_vectors[i] = Some(encode_long(self.encoder.as_ref(), &self.tokenizer, &al.ids(), WINDOW_OVERLAP, BATCH)?);
+            }
+        }
+        short.sort_by_key(|&i| (aligned[i].subwords.len(), i));
+        for chunk in short.chunks(BATCH) {
+            let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| self.tokenizer.with_specials(&aligned[i].ids())).collect();
+            for (&i, m) in chunk.iter().zip(self.encoder.encode(&inputs)?) {
+                // Drop the rows of <s> and </s>: row k + 1 is subword k.
+                let dim = m.dim();
+                let content = m.as_slice().get(dim..m.as_slice().len().saturating_sub(dim)).unwrap_or(&[]).to_vec();
+                subword_vectors[i] = Some(TokenMatrix::from_flat(dim, content)?);
+            }
+        }
+        let dim = self.dim();
+        aligned
+            .iter()
+            .zip(subword_vectors)
+            .map(|(al, m)| {
+                let m = m.unwrap_or_default();
+                TokenMatrix::from_flat(dim, pool_words(&m, &al.words, dim))
+            })
+            .collect()
+    }
+
+    fn align(&self, words: &[&str]) -> Result<WordAlignment, EncoderError> {
+        let mut text = String::new();
+        let mut spans: Vec<Range<usize>> = Vec::with_capacity(words.len());
+        let mut pos = 0;
+        for (k, w) in words.iter().enumerate() {
+            if k > 0 {
+                text.push(' ');
+                pos += 1;
+            }
+            let n = w.chars().count();
+            spans.push(pos..pos + n);
+            text.push_str(w);
+            pos += n;
+        }
+        self.tokenizer.align_words(&text, &spans)
+    }
+}
+
+/// Mean of each word's subword rows of `m` (row k = subword k); zeros where a word has none.
+fn pool_words(m: &TokenMatrix, words: &[Range<usize>], dim: usize) -> Vec<f32> {
+    let mut out = vec![0f32; words.len() * dim];
+    for (w, range) in words.iter().enumerate() {
+        let dst = &mut out[w * dim..(w + 1) * dim];
+        let rows: Vec<&[f32]> = range.clone().filter_map(|k| m.row(k)).collect();
+        for row in &rows {
+            for (d, x) in dst.iter_mut().zip(*row) {
+                *d += x;
+            }
+        }
+        if !rows.is_empty() {
+            let n = rows.len() as f32;
+            dst.iter_mut().for_each(|d| *d /= n);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pooling_averages_each_words_subwords() {
+        let m = TokenMatrix::from_flat(2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).expect("matrix");
+        let pooled = pool_words(&m, &[0..2, 2..3, 3..3], 2);
+        assert_eq!(pooled, vec![2.0, 3.0, 5.0, 6.0, 0.0, 0.0]);
+    }
+}

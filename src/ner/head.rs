@@ -1,0 +1,313 @@
+//! The encoder head: a softmax layer over each word's contextual vector (multilingual-e5-small,
+//! mean of the last four layers) and those of its two neighbours, giving log-probabilities of
+//! the 17 NER labels. [`super::Ner`] adds them, weighted, to the perceptron's emission scores
+//! before Viterbi decoding (`--ner accurate`).
+//!
+//! File `models/ner/head.bin`, little-endian: magic `LESHEAD\0`, version, word-vector size,
+//! label count, fusion weight, then the standardisation (mean and inverse standard deviation
+//! per dimension), the weights (`3 × dim` rows × labels) and the biases.
+
+use super::model::LABELS;
+use crate::encoder::TokenMatrix;
+use crate::error::{Error, Result};
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use std::path::Path;
+
+/// File name of the head inside `models/ner/`.
+pub const HEAD_FILE: &str = "head.bin";
+const MAGIC: &[u8; 8] = b"LESHEAD\0";
+const VERSION: u32 = 1;
+/// The word itself, the previous and the next word.
+const CONTEXT: usize = 3;
+
+/// Softmax head over word vectors with ±1 word of context.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderHead {
+    dim: usize,
+    /// Weight of the head's log-probabilities when added to the perceptron's scores.
+    fusion_weight: f32,
+    mean: Vec<f32>,
+    inv_sd: Vec<f32>,
+    /// `CONTEXT × dim` rows × `LABELS` columns.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl EncoderHead {
+    /// Size of the word vectors the head reads.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Weight of the head's log-probabilities in the sum with the perceptron's scores.
+    pub fn fusion_weight(&self) -> f32 {
+        self.fusion_weight
+    }
+
+    /// Log-probabilities of the labels for each word of one sentence (`words.rows() × 17`,
+    /// the label order of the perceptron).
+    pub fn log_probs(&self, words: &TokenMatrix) -> Vec<f32> {
+        let n = words.rows();
+        let dim = self.dim;
+        let z: Vec<f32> =
+            words.iter_rows().flat_map(|row| row.iter().zip(&self.mean).zip(&self.inv_sd).map(|((x, m), s)| (x - m) * s)).collect();
+        let mut out = vec![0f32; n * LABELS];
+        for i in 0..n {
+            let logits = &mut out[i * LABELS..(i + 1) * LABELS];
+            logits.copy_from_slice(&self.bias);
+            // Neighbours outside the sentence contribute nothing (a standardised zero).
+            let parts = [Some(i), i.checked_sub(1), (i + 1 < n).then_some(i + 1)];
+            for (slot, word) in parts.iter().enumerate() {
+                let Some(word) = word else { continue };
+                let x = &z[word * dim..(word + 1) * dim];
+                let w = &self.weights[slot * dim * LABELS..(slot + 1) * dim * LABELS];
+                for (xd, wrow) in x.iter().zip(w.chunks_exact(LABELS)) {
+                    for (l, wv) in logits.iter_mut().zip(wrow) {
+                        *l += xd * wv;
+                    }
+                }
+            }
+            log_softmax(logits);
+        }
+        out
+    }
+
+    /// Reads `head.bin`, checking its size and values.
+    pub fn load(path: &Path) -> Result<EncoderHead> {
+        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::ModelMissing { path: path.to_path_buf() },
+            _ => Error::io(path, e),
+        })?;
+        Self::from_bytes(&bytes).map_err(|reason| Error::ModelCorrupt { path: path.to_path_buf(), reason })
+    }
+
+    fn from_bytes(bytes: &[u8]) -> std::result::Result<EncoderHead, String> {
+        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+            return Err("not an NER head file (bad magic)".into());
+        }
+        let mut r = Reader { bytes, pos: 8 };
+        let version = r.u32()?;
+        if version != VERSION {
+            return Err(format!("head version {version}, this build reads {VERSION}"));
+        }
+        let dim = r.u32()? as usize;
+        let labels = r.u32()? as usize;
+        if labels != LABELS || dim == 0 || dim > 1 << 16 {
+            return Err(format!("{labels} labels over {dim} dimensions; expected {LABELS} labels"));
+        }
+        let fusion_weight = r.f32s(1)?[0];
+        let mean = r.f32s(dim)?;
+        let inv_sd = r.f32s(dim)?;
+        let weights = r.f32s(CONTEXT * dim * LABELS)?;
+        let bias = r.f32s(LABELS)?;
+        if r.pos != bytes.len() {
+            return Err(format!("{} bytes after the end of the head", bytes.len() - r.pos));
+        }
+        let head = EncoderHead { dim, fusion_weight, mean, inv_sd, weights, bias };
+        let all = [&head.mean, &head.inv_sd, &head.weights, &head.bias];
+        if !fusion_weight.is_finite() || all.iter().any(|v| v.iter().any(|x| !x.is_finite())) {
+            return Err("contains values that are not finite numbers".into());
+        }
+        Ok(head)
+    }
+
+    /// Writes the head atomically (temporary file, then rename).
+    pub fn save(&self, path: &Path) -> Result<usize> {
+        let mut out = Vec::with_capacity(40 + 4 * (self.weights.len() + 2 * self.dim + LABELS));
+        out.extend_from_slice(MAGIC);
+        for v in [VERSION, self.dim as u32, LABELS as u32] {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&self.fusion_weight.to_le_bytes());
+        for v in [&self.mean, &self.inv_sd, &self.weights, &self.bias] {
+            v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+        }
+        crate::report::write_atomically(path, &out)?;
+        Ok(out.len())
+    }
+}
+
+/// Reads little-endian values, failing with a reason at the end of the bytes.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> std::result::Result<&[u8], String> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
+        let end = end.ok_or_else(|| format!("truncated: {} bytes, needs more than {}", self.bytes.len(), self.pos))?;
+        let s = &self.bytes[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+
+    fn u32(&mut self) -> std::result::Result<u32, String> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    fn f32s(&mut self, n: usize) -> std::result::Result<Vec<f32>, String> {
+        let b = self.take(n.checked_mul(4).ok_or("size overflow")?)?;
+        Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
+}
+
+fn log_softmax(v: &mut [f32]) {
+    let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let z = v.iter().map(|x| (x - max).exp()).sum::<f32>().ln() + max;
+    v.iter_mut().for_each(|x| *x -= z);
+}
+
+/// How the head is trained.
+#[derive(Debug, Clone)]
+pub struct HeadConfig {
+    /// Passes over the words.
+    pub epochs: usize,
+    /// Adam's step size; halved every epoch of the second half.
+    pub learning_rate: f64,
+    /// Words per step.
+    pub batch: usize,
+    /// Seed of the shuffling.
+    pub seed: u64,
+    /// Stored in the head: weight of its log-probabilities in the sum with the perceptron's
+    /// scores.
+    pub fusion_weight: f32,
+}
+
+impl Default for HeadConfig {
+    fn default() -> HeadConfig {
+        HeadConfig { epochs: 8, learning_rate: 3e-3, batch: 256, seed: 1, fusion_weight: 16.0 }
+    }
+}
+
+/// Trains the head by softmax regression (Adam, cross-entropy) on word vectors (one matrix
+/// per sentence) and gold label indices; deterministic for a given seed.
+pub fn train_head(sentences: &[TokenMatrix], labels: &[Vec<usize>], config: &HeadConfig) -> Result<EncoderHead> {
+    let dim = sentences.iter().map(TokenMatrix::dim).find(|&d| d > 0).unwrap_or(0);
+    let words: usize = sentences.iter().map(TokenMatrix::rows).sum();
+    if dim == 0 || words == 0 {
+        return Err(Error::Usage("no word vectors to train the NER head on".into()));
+    }
+    if sentences.len() != labels.len() || sentences.iter().zip(labels).any(|(s, l)| s.rows() != l.len() || s.dim() != dim) {
+        return Err(Error::Usage("word vectors and gold labels differ in length".into()));
+    }
+    // Standardise each dimension over all training words.
+    let (mut mean, mut var) = (vec![0f64; dim], vec![0f64; dim]);
+    for row in sentences.iter().flat_map(TokenMatrix::iter_rows) {
+        for (m, x) in mean.iter_mut().zip(row) {
+            *m += f64::from(*x);
+        }
+    }
+    mean.iter_mut().for_each(|m| *m /= words as f64);
+    for row in sentences.iter().flat_map(TokenMatrix::iter_rows) {
+        for ((v, m), x) in var.iter_mut().zip(&mean).zip(row) {
+            *v += (f64::from(*x) - m).powi(2);
+        }
+    }
+    let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
+    let inv_sd: Vec<f32> = var.iter().map(|v| 1.0 / ((v / words as f64).sqrt() as f32 + 1e-5)).collect();
+    let z: Vec<f32> = sentences
+        .iter()
+        .flat_map(TokenMatrix::iter_rows)
+        .flat_map(|row| row.iter().zip(&mean).zip(&inv_sd).map(|((x, m), s)| (x - m) * s))
+        .collect();
+    // Word index → (its row, previous row, next row) within its sentence.
+    let mut context: Vec<[Option<usize>; CONTEXT]> = Vec::with_capacity(words);
+    let mut gold: Vec<u32> = Vec::with_capacity(words);
+    let mut first = 0;
+    for (s, l) in sentences.iter().zip(labels) {
+        let n = s.rows();
+        for i in 0..n {
+            context.push([Some(first + i), (i > 0).then(|| first + i - 1), (i + 1 < n).then_some(first + i + 1)]);
+        }
+        gold.extend(l.iter().map(|&x| x as u32));
+        first += n;
+    }
+    let device = Device::Cpu;
+    let input = CONTEXT * dim;
+    let w = Var::zeros((input, LABELS), DType::F32, &device)?;
+    let b = Var::zeros(LABELS, DType::F32, &device)?;
+    let params = ParamsAdamW { lr: config.learning_rate, weight_decay: 0.0, ..Default::default() };
+    let mut opt = AdamW::new(vec![w.clone(), b.clone()], params)?;
+    let mut order: Vec<usize> = (0..words).collect();
+    let mut rng = super::train::Rng::new(config.seed);
+    let mut xb = Vec::with_capacity(config.batch.max(1) * input);
+    for epoch in 0..config.epochs {
+        let halvings = (epoch + 1).saturating_sub(config.epochs / 2) as i32;
+        opt.set_learning_rate(config.learning_rate * 0.5f64.powi(halvings));
+        rng.shuffle(&mut order);
+        for chunk in order.chunks(config.batch.max(1)) {
+            xb.clear();
+            for &k in chunk {
+                for part in context[k] {
+                    match part {
+                        Some(r) => xb.extend_from_slice(&z[r * dim..(r + 1) * dim]),
+                        None => xb.extend(std::iter::repeat_n(0f32, dim)),
+                    }
+                }
+            }
+            let x = Tensor::from_slice(&xb, (chunk.len(), input), &device)?;
+            let y = Tensor::from_iter(chunk.iter().map(|&k| gold[k]), &device)?;
+            let logits = x.matmul(w.as_tensor())?.broadcast_add(b.as_tensor())?;
+            let loss = candle_nn::loss::cross_entropy(&logits, &y)?;
+            opt.backward_step(&loss)?;
+        }
+    }
+    // Stored slot-major: rows of the word, then of the previous and of the next word.
+    let weights = w.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+    let bias = b.as_tensor().to_vec1::<f32>()?;
+    Ok(EncoderHead { dim, fusion_weight: config.fusion_weight, mean, inv_sd, weights, bias })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toy_data() -> (Vec<TokenMatrix>, Vec<Vec<usize>>) {
+        // Two clusters of 2-d word vectors: near (1, 0) is O, near (0, 1) is B-PER (label 1).
+        let mut sents = Vec::new();
+        let mut labels = Vec::new();
+        for k in 0..40 {
+            let e = (k % 7) as f32 * 0.01;
+            sents.push(TokenMatrix::from_flat(2, vec![1.0 + e, 0.0, 0.0, 1.0 - e, 1.0, e]).expect("matrix"));
+            labels.push(vec![0, 1, 0]);
+        }
+        (sents, labels)
+    }
+
+    #[test]
+    fn learns_separable_labels_and_round_trips() {
+        let (sents, labels) = toy_data();
+        let config = HeadConfig { epochs: 20, batch: 8, learning_rate: 0.05, ..HeadConfig::default() };
+        let head = train_head(&sents, &labels, &config).expect("trains");
+        let lp = head.log_probs(&sents[0]);
+        assert!(lp[0] > lp[1], "first word should be O: {:?}", &lp[..LABELS]);
+        assert!(lp[LABELS + 1] > lp[LABELS], "second word should be B-PER");
+        let total: f32 = lp[..LABELS].iter().map(|x| x.exp()).sum();
+        assert!((total - 1.0).abs() < 1e-4);
+        assert_eq!(train_head(&sents, &labels, &config).expect("trains"), head, "same seed, same head");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(HEAD_FILE);
+        let bytes = head.save(&path).expect("saves");
+        assert_eq!(EncoderHead::load(&path).expect("loads"), head);
+        let raw = std::fs::read(&path).expect("read");
+        for cut in [4, 30, bytes / 2, bytes - 1] {
+            std::fs::write(&path, &raw[..cut]).expect("write");
+            assert!(matches!(EncoderHead::load(&path), Err(Error::ModelCorrupt { .. })), "cut at {cut}");
+        }
+        let mut bad = raw.clone();
+        bad[40..44].copy_from_slice(&f32::NAN.to_le_bytes());
+        std::fs::write(&path, &bad).expect("write");
+        assert!(matches!(EncoderHead::load(&path), Err(Error::ModelCorrupt { .. })));
+    }
+
+    #[test]
+    fn mismatched_inputs_are_an_error() {
+        let (sents, mut labels) = toy_data();
+        labels[3].pop();
+        assert!(train_head(&sents, &labels, &HeadConfig::default()).is_err());
+        assert!(train_head(&[], &[], &HeadConfig::default()).is_err());
+    }
+}
