@@ -89,7 +89,8 @@ pub fn train_contextual(config: &HeadTrainConfig) -> Result<HeadTrainReport> {
                     words.encode(&run)
                 })
                 .collect::<std::result::Result<_, _>>()?;
-            let vectors: Vec<TokenMatrix> = runs.into_iter().flatten().collect();
+            // Rounded to f16 as the cache stores them, so a run from the cache trains the same head.
+            let vectors = runs.into_iter().flatten().map(round_to_f16).collect::<std::result::Result<Vec<_>, _>>()?;
             if let Some(path) = &config.cache {
                 write_cache(path, fingerprint, &vectors)?;
             }
@@ -112,6 +113,11 @@ pub fn train_contextual(config: &HeadTrainConfig) -> Result<HeadTrainReport> {
         head_path,
         head_bytes,
     })
+}
+
+fn round_to_f16(m: TokenMatrix) -> std::result::Result<TokenMatrix, crate::encoder::EncoderError> {
+    let dim = m.dim();
+    TokenMatrix::from_flat(dim, m.into_vec().into_iter().map(|x| half::f16::from_f32(x).to_f32()).collect())
 }
 
 /// FNV-1a over the corpus' word forms and sentence breaks.
