@@ -18,6 +18,7 @@
 
 use crate::doc::{Document, Span};
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
@@ -171,17 +172,22 @@ fn spans(list: &[[u32; 2]]) -> impl Iterator<Item = Span> + '_ {
 }
 
 /// Runs `pipeline_fn` on every article of a wikinews-quotes JSONL file and scores its claims.
-pub fn eval_quotes(pipeline_fn: &dyn Fn(&str) -> Document, gold: &Path) -> Result<QuoteReport> {
+pub fn eval_quotes(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), gold: &Path) -> Result<QuoteReport> {
     let text = std::fs::read_to_string(gold).map_err(|e| Error::io(gold, e))?;
     let mut report = QuoteReport::default();
     let (mut message, mut source, mut cue) = (Tally::default(), Tally::default(), Tally::default());
+    let mut articles = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
         let article: GoldArticle =
             serde_json::from_str(line).map_err(|e| Error::BadLine { path: gold.to_path_buf(), line: n + 1, reason: e.to_string() })?;
-        let doc = pipeline_fn(&article.text);
+        articles.push(article);
+    }
+    // Articles are independent: analyse them on all workers.
+    let docs: Vec<Document> = articles.par_iter().map(|a| pipeline_fn(&a.text)).collect();
+    for (article, doc) in articles.iter().zip(&docs) {
         let claims: Vec<_> = doc.sentences.iter().flat_map(|s| &s.claims).collect();
         report.articles += 1;
         report.gold_quotations += article.quotations.len();

@@ -2,6 +2,7 @@
 
 use crate::doc::{Document, Span, StanceHolder, StanceLabel};
 use crate::error::{Error, Result};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -160,24 +161,37 @@ fn load_corpus(path: &Path) -> Result<Vec<String>> {
 /// most, neutral when there is none.
 ///
 /// The first `show_errors` wrongly labelled pairs are listed in the report.
-pub fn eval_stance(pipeline_fn: &dyn Fn(&str) -> Document, gold: &Path, data_dir: &Path, show_errors: usize) -> Result<StanceReport> {
+pub fn eval_stance(
+    pipeline_fn: &(dyn Fn(&str) -> Document + Sync),
+    gold: &Path,
+    data_dir: &Path,
+    show_errors: usize,
+) -> Result<StanceReport> {
     let text = std::fs::read_to_string(gold).map_err(|e| Error::io(gold, e))?;
     let pairs = parse_gold(&text, gold)?;
     let mut corpora: HashMap<String, Vec<String>> = HashMap::new();
-    let mut docs: HashMap<(String, usize), Document> = HashMap::new();
-    let mut conf = [[0usize; 3]; 3];
-    let (mut holder_ok, mut unmatched) = (0usize, 0usize);
-    let mut errors = Vec::new();
+    let mut wanted: Vec<((String, usize), &str)> = Vec::new();
     for g in &pairs {
         if !corpora.contains_key(&g.corpus) {
             corpora.insert(g.corpus.clone(), load_corpus(&data_dir.join(&g.corpus))?);
         }
+    }
+    for g in &pairs {
         let key = (g.corpus.clone(), g.doc);
-        if !docs.contains_key(&key) {
-            let texts = corpora.get(&g.corpus).map(Vec::as_slice).unwrap_or(&[]);
-            let t = texts.get(g.doc).ok_or_else(|| Error::Usage(format!("{}: no document {} in {}", gold.display(), g.doc, g.corpus)))?;
-            docs.insert(key.clone(), pipeline_fn(t));
+        if wanted.iter().any(|(k, _)| *k == key) {
+            continue;
         }
+        let texts = corpora.get(&g.corpus).map(Vec::as_slice).unwrap_or(&[]);
+        let t = texts.get(g.doc).ok_or_else(|| Error::Usage(format!("{}: no document {} in {}", gold.display(), g.doc, g.corpus)))?;
+        wanted.push((key, t.as_str()));
+    }
+    // Documents are independent: analyse them on all workers.
+    let docs: HashMap<(String, usize), Document> = wanted.par_iter().map(|(key, t)| (key.clone(), pipeline_fn(t))).collect();
+    let mut conf = [[0usize; 3]; 3];
+    let (mut holder_ok, mut unmatched) = (0usize, 0usize);
+    let mut errors = Vec::new();
+    for g in &pairs {
+        let key = (g.corpus.clone(), g.doc);
         let Some(doc) = docs.get(&key) else { continue };
         let sys = doc
             .sentences
