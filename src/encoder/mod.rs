@@ -85,6 +85,28 @@ pub trait Encoder: Send + Sync {
     fn encode(&self, batch: &[Vec<u32>]) -> Result<Vec<TokenMatrix>, EncoderError>;
 }
 
+/// Checks a batch against the model's limits as [`Encoder::encode`] documents
+/// them; returns the length of its longest sequence (the padded length).
+pub(crate) fn check_batch(batch: &[Vec<u32>], max_tokens: usize, vocab: usize) -> Result<usize, EncoderError> {
+    let mut l = 0;
+    for (i, seq) in batch.iter().enumerate() {
+        if seq.is_empty() {
+            return Err(EncoderError::Input(format!("sequence {i} of the batch is empty")));
+        }
+        if seq.len() > max_tokens {
+            return Err(EncoderError::Input(format!(
+                "sequence {i} has {} tokens, the model takes at most {max_tokens} (window it first)",
+                seq.len()
+            )));
+        }
+        if let Some(bad) = seq.iter().find(|&&id| id as usize >= vocab) {
+            return Err(EncoderError::Input(format!("sequence {i}: token id {bad} outside vocabulary of {vocab}")));
+        }
+        l = l.max(seq.len());
+    }
+    Ok(l)
+}
+
 /// Mean of all rows (raw, not normalized). Empty matrix → empty vector.
 pub fn mean_pool(m: &TokenMatrix) -> Vec<f32> {
     let mut out = vec![0f32; m.dim()];
