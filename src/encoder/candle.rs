@@ -197,6 +197,18 @@ impl<'a> Loader<'a> {
         q.dequantize(&self.device).map_err(|e| self.err(format!("tensor `{name}`: {e}")))
     }
 
+    /// Tensor `name`, stored as Q4_0 when `quantized` (else f32) with the given
+    /// shape, dequantized to a flat row-major f32 buffer.
+    #[cfg(feature = "torch")]
+    pub(crate) fn dequantized(&mut self, name: &str, quantized: bool, shape: &[usize]) -> Result<Vec<f32>, EncoderError> {
+        let dtype = if quantized { GgmlDType::Q4_0 } else { GgmlDType::F32 };
+        let q = self.qtensor(name, dtype, shape)?;
+        q.dequantize(&self.device)
+            .and_then(|t| t.flatten_all())
+            .and_then(|t| t.to_vec1::<f32>())
+            .map_err(|e| self.err(format!("tensor `{name}`: {e}")))
+    }
+
     fn linear(&mut self, prefix: &str, out_dim: usize, in_dim: usize) -> Result<QLinear, EncoderError> {
         let w = self.qtensor(&format!("{prefix}.weight"), GgmlDType::Q4_0, &[out_dim, in_dim])?;
         let w = match self.mode {

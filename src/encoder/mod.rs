@@ -3,6 +3,8 @@
 //! * [`Encoder`]: batched model inputs (token ids **including** `<s>`/`</s>`)
 //!   in, one [`TokenMatrix`] (one row of contextual vectors per input token) out.
 //! * [`candle::CandleEncoder`]: the XLM-R forward pass on candle with Q4_0 weights.
+//! * `torch::TorchEncoder` (cargo feature `torch`): the same model through
+//!   rust-bert's XLM-R (RoBERTa) implementation on libtorch.
 //! * [`subword::SubwordTokenizer`]: tokenization with character offsets,
 //!   word ↔ subword alignment, windowing of long texts.
 //! * [`mean_pool_normalized`], [`embed_texts`]: e5 sentence embeddings,
@@ -11,10 +13,14 @@
 pub mod candle;
 pub mod error;
 pub mod subword;
+#[cfg(feature = "torch")]
+pub mod torch;
 
 pub use self::candle::{CandleEncoder, E5Config, WeightMode};
 pub use self::error::EncoderError;
 pub use self::subword::{windows, Subword, SubwordTokenizer, Window, WordAlignment};
+#[cfg(feature = "torch")]
+pub use self::torch::TorchEncoder;
 
 /// Row-major matrix of token vectors: `rows()` tokens × `dim()` features.
 #[derive(Debug, Clone, PartialEq, Default)]
