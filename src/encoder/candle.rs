@@ -198,15 +198,32 @@ impl<'a> Loader<'a> {
     }
 
     /// Tensor `name`, stored as Q4_0 when `quantized` (else f32) with the given
-    /// shape, dequantized to a flat row-major f32 buffer.
+    /// shape, dequantized to f32 and handed to `f(first_row, rows)` in row-major
+    /// chunks of at most `chunk_rows` rows (a 1-D tensor comes whole). Chunks keep
+    /// a second f32 copy of the 384 MB embedding table out of memory.
     #[cfg(feature = "torch")]
-    pub(crate) fn dequantized(&mut self, name: &str, quantized: bool, shape: &[usize]) -> Result<Vec<f32>, EncoderError> {
+    pub(crate) fn dequantized_chunks(
+        &mut self,
+        name: &str,
+        quantized: bool,
+        shape: &[usize],
+        chunk_rows: usize,
+        mut f: impl FnMut(usize, &[f32]) -> Result<(), EncoderError>,
+    ) -> Result<(), EncoderError> {
         let dtype = if quantized { GgmlDType::Q4_0 } else { GgmlDType::F32 };
-        let q = self.qtensor(name, dtype, shape)?;
-        q.dequantize(&self.device)
-            .and_then(|t| t.flatten_all())
-            .and_then(|t| t.to_vec1::<f32>())
-            .map_err(|e| self.err(format!("tensor `{name}`: {e}")))
+        let t = self.qtensor(name, dtype, shape)?.dequantize(&self.device).map_err(|e| self.err(format!("tensor `{name}`: {e}")))?;
+        let rows = if shape.len() > 1 { shape[0] } else { 1 };
+        let step = if shape.len() > 1 { chunk_rows.max(1) } else { 1 };
+        for start in (0..rows).step_by(step) {
+            let n = step.min(rows - start);
+            let chunk = if shape.len() > 1 { t.narrow(0, start, n) } else { Ok(t.clone()) };
+            let data = chunk
+                .and_then(|c| c.flatten_all())
+                .and_then(|c| c.to_vec1::<f32>())
+                .map_err(|e| self.err(format!("tensor `{name}`: {e}")))?;
+            f(start, &data)?;
+        }
+        Ok(())
     }
 
     fn linear(&mut self, prefix: &str, out_dim: usize, in_dim: usize) -> Result<QLinear, EncoderError> {

@@ -101,7 +101,8 @@ impl TorchEncoder {
     /// not a GGUF file, is truncated, lacks or mis-shapes a tensor, or has
     /// hyper-parameters rust-bert cannot express.
     pub fn load(path: impl AsRef<Path>) -> Result<Self, EncoderError> {
-        let mut ld = Loader::open(path.as_ref(), WeightMode::DequantizedF32)?;
+        let path = path.as_ref();
+        let mut ld = Loader::open(path, WeightMode::DequantizedF32)?;
         let cfg = ld.config()?;
         if (cfg.eps - RUST_BERT_EPS).abs() > 1e-15 {
             return Err(ld.err(format!("LayerNorm epsilon {:e}: rust-bert's BERT layers use {RUST_BERT_EPS:e}", cfg.eps)));
@@ -130,7 +131,7 @@ impl TorchEncoder {
         let vars = vs.variables();
         {
             let _no_grad = tch::no_grad_guard();
-            copy_weights(&mut ld, &cfg, &vars)?;
+            copy_weights(&mut ld, path, &cfg, &vars)?;
         }
         vs.freeze();
         Ok(TorchEncoder { cfg, model: Mutex::new(model) })
@@ -143,25 +144,36 @@ impl TorchEncoder {
 }
 
 /// Copies every GGUF tensor into its rust-bert variable; every variable must be filled.
-fn copy_weights(ld: &mut Loader<'_>, cfg: &E5Config, vars: &HashMap<String, Tensor>) -> Result<(), EncoderError> {
+fn copy_weights(ld: &mut Loader<'_>, path: &Path, cfg: &E5Config, vars: &HashMap<String, Tensor>) -> Result<(), EncoderError> {
+    /// Rows copied at a time (1.5 MB of the embedding table).
+    const CHUNK_ROWS: usize = 1024;
     let mut filled = HashSet::new();
     for mp in mappings(cfg) {
+        let what = format!("`{}` into rust-bert's `{}`", mp.gguf, mp.var);
         let var = vars.get(&mp.var).ok_or_else(|| ld.err(format!("rust-bert's model has no variable `{}` for `{}`", mp.var, mp.gguf)))?;
-        let data = ld.dequantized(&mp.gguf, mp.quantized, &mp.shape)?;
-        let copy = |var: &Tensor| -> Result<(), tch::TchError> {
-            let shape: Vec<i64> = mp.shape.iter().map(|&d| d as i64).collect();
-            let src = Tensor::f_from_slice(&data)?.f_reshape(shape.as_slice())?;
-            if mp.first_row > 0 {
-                let _rows = var.f_narrow(0, 0, mp.first_row as i64)?.f_zero_()?;
-            }
-            let mut dst = var.f_narrow(0, mp.first_row as i64, shape[0])?;
-            // copy_ broadcasts; a size mismatch must be an error, not a silent fill.
-            if dst.size() != src.size() || var.size()[0] != shape[0] + mp.first_row as i64 {
-                return Err(tch::TchError::Shape(format!("variable has shape {:?}, tensor {:?}", var.size(), src.size())));
-            }
-            dst.f_copy_(&src)
-        };
-        copy(var).map_err(|e| ld.err(format!("copying `{}` into rust-bert's `{}`: {e}", mp.gguf, mp.var)))?;
+        let mut want: Vec<i64> = mp.shape.iter().map(|&d| d as i64).collect();
+        want[0] += mp.first_row as i64;
+        // copy_ broadcasts, so sizes are checked here rather than trusted.
+        if var.size() != want {
+            return Err(ld.err(format!("copying {what}: the variable has shape {:?}, expected {want:?}", var.size())));
+        }
+        let fail = |e: tch::TchError| EncoderError::invalid_model(path, format!("copying {what}: {e}"));
+        if mp.first_row > 0 {
+            let _rows = var.f_narrow(0, 0, mp.first_row as i64).and_then(|mut r| r.f_zero_()).map_err(fail)?;
+        }
+        let rest: Vec<i64> = want[1..].to_vec();
+        ld.dequantized_chunks(&mp.gguf, mp.quantized, &mp.shape, CHUNK_ROWS, |start, data| {
+            let copy = || -> Result<(), tch::TchError> {
+                let src = Tensor::f_from_slice(data)?;
+                if rest.is_empty() {
+                    return var.f_narrow(0, (mp.first_row + start) as i64, data.len() as i64)?.f_copy_(&src);
+                }
+                let n = data.len() as i64 / rest.iter().product::<i64>();
+                let shape: Vec<i64> = std::iter::once(n).chain(rest.iter().copied()).collect();
+                var.f_narrow(0, (mp.first_row + start) as i64, n)?.f_copy_(&src.f_reshape(shape.as_slice())?)
+            };
+            copy().map_err(fail)
+        })?;
         filled.insert(mp.var);
     }
     let mut missing: Vec<&String> = vars.keys().filter(|k| !filled.contains(*k)).collect();
