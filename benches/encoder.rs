@@ -1,4 +1,5 @@
-//! Encoder throughput: multilingual-e5-small on candle, words per second on one core.
+//! Encoder throughput: multilingual-e5-small on candle (and on rust-bert with `--features
+//! torch`), words per second on one core.
 //!
 //! Encodes 256 sentences of GermEval 2014 dev (`../shared/data`; the sample corpus's sentences
 //! when absent), sorted by length in batches of 16, tokenization and word alignment included.
@@ -42,31 +43,38 @@ fn encoder(c: &mut Criterion) {
     let mut group = c.benchmark_group("encoder, one core, words");
     group.sample_size(10);
     group.throughput(Throughput::Elements(words as u64));
-    group.bench_function("e5-small candle", |b| {
-        b.iter(|| {
-            let mut inputs: Vec<Vec<u32>> = sents
-                .iter()
-                .map(|s| {
-                    let text = s.join(" ");
-                    let mut spans: Vec<Range<usize>> = Vec::new();
-                    let mut at = 0;
-                    for w in s {
-                        let n = w.chars().count();
-                        spans.push(at..at + n);
-                        at += n + 1;
-                    }
-                    let mut ids = tokenizer.align_words(&text, &spans).expect("aligned").ids();
-                    ids.truncate(model.max_tokens() - 2);
-                    tokenizer.with_specials(&ids)
-                })
-                .collect();
-            inputs.sort_by_key(Vec::len);
-            for batch in inputs.chunks(16) {
-                std::hint::black_box(model.encode(batch).expect("encoded"));
-            }
-        })
-    });
+    group.bench_function("e5-small candle", |b| b.iter(|| encode_all(&model, &tokenizer, &sents)));
+    #[cfg(feature = "torch")]
+    {
+        tch::set_num_threads(1);
+        let torch = lesart::encoder::TorchEncoder::load(dir.join("e5-small-q4_0.gguf")).expect("encoder weights present");
+        group.bench_function("e5-small rust-bert", |b| b.iter(|| encode_all(&torch, &tokenizer, &sents)));
+    }
     group.finish();
+}
+
+/// Tokenizes and aligns every sentence, then encodes them sorted by length in batches of 16.
+fn encode_all(model: &dyn Encoder, tokenizer: &SubwordTokenizer, sents: &[Vec<String>]) {
+    let mut inputs: Vec<Vec<u32>> = sents
+        .iter()
+        .map(|s| {
+            let text = s.join(" ");
+            let mut spans: Vec<Range<usize>> = Vec::new();
+            let mut at = 0;
+            for w in s {
+                let n = w.chars().count();
+                spans.push(at..at + n);
+                at += n + 1;
+            }
+            let mut ids = tokenizer.align_words(&text, &spans).expect("aligned").ids();
+            ids.truncate(model.max_tokens() - 2);
+            tokenizer.with_specials(&ids)
+        })
+        .collect();
+    inputs.sort_by_key(Vec::len);
+    for batch in inputs.chunks(16) {
+        std::hint::black_box(model.encode(batch).expect("encoded"));
+    }
 }
 
 criterion_group!(benches, encoder);
