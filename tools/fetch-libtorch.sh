@@ -8,7 +8,7 @@
 # The PyPI wheel for x86-64 Linux is the CUDA build. Only libtorch_cpu, libc10, libtorch and
 # the headers are kept; with no libtorch_cuda.so beside them torch-sys links the CPU library
 # alone. libtorch_cpu.so still needs libcudart and libcupti to load (not to run on a CPU), so
-# those two small NVIDIA wheels come too. Downloads 812 MB once, keeps 570 MB.
+# those two small NVIDIA wheels come too. Downloads 812 MB once, keeps 530 MB.
 # Needs: python3 with pip, Linux x86-64.
 set -euo pipefail
 
