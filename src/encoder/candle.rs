@@ -22,7 +22,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::LayerNorm;
 
 use super::error::EncoderError;
-use super::{Encoder, TokenMatrix};
+use super::{check_batch, Encoder, TokenMatrix};
 
 /// How the Q4_0 layer matrices are multiplied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -99,7 +99,9 @@ pub struct CandleEncoder {
 }
 
 /// Reads tensors from one GGUF file, checking dtype and shape of each.
-struct Loader<'a> {
+///
+/// Shared with the rust-bert backend, which takes every tensor dequantized to f32.
+pub(crate) struct Loader<'a> {
     path: &'a Path,
     content: gguf_file::Content,
     reader: BufReader<File>,
@@ -107,8 +109,42 @@ struct Loader<'a> {
     mode: WeightMode,
 }
 
-impl Loader<'_> {
-    fn err(&self, reason: impl Into<String>) -> EncoderError {
+impl<'a> Loader<'a> {
+    /// Opens a GGUF file and checks that its header parses and every tensor lies inside the file.
+    pub(crate) fn open(path: &'a Path, mode: WeightMode) -> Result<Self, EncoderError> {
+        let io_err = |source| EncoderError::Io { path: PathBuf::from(path), source };
+        let file = File::open(path).map_err(io_err)?;
+        let file_len = file.metadata().map_err(io_err)?.len();
+        let mut reader = BufReader::new(file);
+        // candle's GGUF parser is bounds-checked; the catch_unwind is a last line
+        // of defence so that a corrupt file can never abort the caller.
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gguf_file::Content::read(&mut reader)));
+        let content = match parsed {
+            Ok(Ok(c)) => c,
+            Ok(Err(e)) => return Err(EncoderError::invalid_model(path, format!("not a readable GGUF file: {e}"))),
+            Err(_) => return Err(EncoderError::invalid_model(path, "GGUF parser panicked (corrupt header)")),
+        };
+        // Whole-file size check up front: a clear "truncated" message beats a
+        // read error on whichever tensor happens to come last.
+        let mut needed = content.tensor_data_offset;
+        for (name, info) in &content.tensor_infos {
+            let elems = info.shape.elem_count() as u64;
+            let bs = info.ggml_dtype.block_size() as u64;
+            let bytes = elems / bs * info.ggml_dtype.type_size() as u64;
+            let end = content.tensor_data_offset.checked_add(info.offset).and_then(|o| o.checked_add(bytes));
+            match end {
+                Some(end) => needed = needed.max(end),
+                None => return Err(EncoderError::invalid_model(path, format!("tensor `{name}` has an impossible offset"))),
+            }
+        }
+        if needed > file_len {
+            return Err(EncoderError::invalid_model(path, format!("truncated: file has {file_len} bytes but its tensors need {needed}")));
+        }
+        reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
+        Ok(Loader { path, content, reader, device: Device::Cpu, mode })
+    }
+
+    pub(crate) fn err(&self, reason: impl Into<String>) -> EncoderError {
         EncoderError::invalid_model(self.path, reason)
     }
 
@@ -121,6 +157,28 @@ impl Loader<'_> {
     fn meta_f32(&self, key: &str) -> Result<f32, EncoderError> {
         let v = self.content.metadata.get(key).ok_or_else(|| self.err(format!("missing metadata key `{key}`")))?;
         v.to_f32().map_err(|e| self.err(format!("metadata `{key}`: {e}")))
+    }
+
+    /// The hyper-parameters in the metadata, checked for consistency.
+    pub(crate) fn config(&self) -> Result<E5Config, EncoderError> {
+        let cfg = E5Config {
+            hidden: self.meta_u32("e5.embedding_length")?,
+            layers: self.meta_u32("e5.block_count")?,
+            heads: self.meta_u32("e5.attention.head_count")?,
+            ffn: self.meta_u32("e5.feed_forward_length")?,
+            max_positions: self.meta_u32("e5.context_length")?,
+            vocab: self.meta_u32("e5.vocab_size")?,
+            eps: f64::from(self.meta_f32("e5.attention.layer_norm_epsilon")?),
+            pad_id: self.meta_u32("tokenizer.ggml.padding_token_id")? as u32,
+        };
+        if self.meta_u32("e5.position_offset")? != 0 {
+            return Err(self.err("only e5.position_offset = 0 is supported"));
+        }
+        let (h, f) = (cfg.hidden, cfg.ffn);
+        if h == 0 || cfg.heads == 0 || h % cfg.heads != 0 || h % 32 != 0 || f % 32 != 0 || cfg.max_positions == 0 {
+            return Err(self.err(format!("inconsistent hyper-parameters {cfg:?}")));
+        }
+        Ok(cfg)
     }
 
     fn qtensor(&mut self, name: &str, dtype: GgmlDType, shape: &[usize]) -> Result<QTensor, EncoderError> {
@@ -139,6 +197,35 @@ impl Loader<'_> {
     fn f32(&mut self, name: &str, shape: &[usize]) -> Result<Tensor, EncoderError> {
         let q = self.qtensor(name, GgmlDType::F32, shape)?;
         q.dequantize(&self.device).map_err(|e| self.err(format!("tensor `{name}`: {e}")))
+    }
+
+    /// Tensor `name`, stored as Q4_0 when `quantized` (else f32) with the given
+    /// shape, dequantized to f32 and handed to `f(first_row, rows)` in row-major
+    /// chunks of at most `chunk_rows` rows (a 1-D tensor comes whole). Chunks keep
+    /// a second f32 copy of the 384 MB embedding table out of memory.
+    #[cfg(feature = "torch")]
+    pub(crate) fn dequantized_chunks(
+        &mut self,
+        name: &str,
+        quantized: bool,
+        shape: &[usize],
+        chunk_rows: usize,
+        mut f: impl FnMut(usize, &[f32]) -> Result<(), EncoderError>,
+    ) -> Result<(), EncoderError> {
+        let dtype = if quantized { GgmlDType::Q4_0 } else { GgmlDType::F32 };
+        let t = self.qtensor(name, dtype, shape)?.dequantize(&self.device).map_err(|e| self.err(format!("tensor `{name}`: {e}")))?;
+        let rows = if shape.len() > 1 { shape[0] } else { 1 };
+        let step = if shape.len() > 1 { chunk_rows.max(1) } else { 1 };
+        for start in (0..rows).step_by(step) {
+            let n = step.min(rows - start);
+            let chunk = if shape.len() > 1 { t.narrow(0, start, n) } else { Ok(t.clone()) };
+            let data = chunk
+                .and_then(|c| c.flatten_all())
+                .and_then(|c| c.to_vec1::<f32>())
+                .map_err(|e| self.err(format!("tensor `{name}`: {e}")))?;
+            f(start, &data)?;
+        }
+        Ok(())
     }
 
     fn linear(&mut self, prefix: &str, out_dim: usize, in_dim: usize) -> Result<QLinear, EncoderError> {
@@ -171,58 +258,13 @@ impl CandleEncoder {
 
     /// Like [`load`](Self::load) with an explicit [`WeightMode`].
     pub fn load_with(path: impl AsRef<Path>, mode: WeightMode) -> Result<Self, EncoderError> {
-        let path = path.as_ref();
-        let io_err = |source| EncoderError::Io { path: PathBuf::from(path), source };
-        let file = File::open(path).map_err(io_err)?;
-        let file_len = file.metadata().map_err(io_err)?.len();
-        let mut reader = BufReader::new(file);
-        // candle's GGUF parser is bounds-checked; the catch_unwind is a last line
-        // of defence so that a corrupt file can never abort the caller.
-        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| gguf_file::Content::read(&mut reader)));
-        let content = match parsed {
-            Ok(Ok(c)) => c,
-            Ok(Err(e)) => return Err(EncoderError::invalid_model(path, format!("not a readable GGUF file: {e}"))),
-            Err(_) => return Err(EncoderError::invalid_model(path, "GGUF parser panicked (corrupt header)")),
-        };
-        // Whole-file size check up front: a clear "truncated" message beats a
-        // read error on whichever tensor happens to come last.
-        let mut needed = content.tensor_data_offset;
-        for (name, info) in &content.tensor_infos {
-            let elems = info.shape.elem_count() as u64;
-            let bs = info.ggml_dtype.block_size() as u64;
-            let bytes = elems / bs * info.ggml_dtype.type_size() as u64;
-            let end = content.tensor_data_offset.checked_add(info.offset).and_then(|o| o.checked_add(bytes));
-            match end {
-                Some(end) => needed = needed.max(end),
-                None => return Err(EncoderError::invalid_model(path, format!("tensor `{name}` has an impossible offset"))),
-            }
-        }
-        if needed > file_len {
-            return Err(EncoderError::invalid_model(path, format!("truncated: file has {file_len} bytes but its tensors need {needed}")));
-        }
-        reader.seek(SeekFrom::Start(0)).map_err(io_err)?;
-        let mut ld = Loader { path, content, reader, device: Device::Cpu, mode };
+        let mut ld = Loader::open(path.as_ref(), mode)?;
         Self::from_loader(&mut ld)
     }
 
     fn from_loader(ld: &mut Loader<'_>) -> Result<Self, EncoderError> {
-        let cfg = E5Config {
-            hidden: ld.meta_u32("e5.embedding_length")?,
-            layers: ld.meta_u32("e5.block_count")?,
-            heads: ld.meta_u32("e5.attention.head_count")?,
-            ffn: ld.meta_u32("e5.feed_forward_length")?,
-            max_positions: ld.meta_u32("e5.context_length")?,
-            vocab: ld.meta_u32("e5.vocab_size")?,
-            eps: f64::from(ld.meta_f32("e5.attention.layer_norm_epsilon")?),
-            pad_id: ld.meta_u32("tokenizer.ggml.padding_token_id")? as u32,
-        };
-        if ld.meta_u32("e5.position_offset")? != 0 {
-            return Err(ld.err("only e5.position_offset = 0 is supported"));
-        }
+        let cfg = ld.config()?;
         let (h, f) = (cfg.hidden, cfg.ffn);
-        if h == 0 || cfg.heads == 0 || h % cfg.heads != 0 || h % 32 != 0 || f % 32 != 0 || cfg.max_positions == 0 {
-            return Err(ld.err(format!("inconsistent hyper-parameters {cfg:?}")));
-        }
         let word = ld.qtensor("token_embd.weight", GgmlDType::Q4_0, &[cfg.vocab, h])?;
         let pos = ld.f32("position_embd.weight", &[cfg.max_positions, h])?;
         let types = ld.f32("token_types.weight", &[2, h])?;
@@ -318,23 +360,7 @@ impl Encoder for CandleEncoder {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        let mut l = 0;
-        for (i, seq) in batch.iter().enumerate() {
-            if seq.is_empty() {
-                return Err(EncoderError::Input(format!("sequence {i} of the batch is empty")));
-            }
-            if seq.len() > self.cfg.max_positions {
-                return Err(EncoderError::Input(format!(
-                    "sequence {i} has {} tokens, the model takes at most {} (window it first)",
-                    seq.len(),
-                    self.cfg.max_positions
-                )));
-            }
-            if let Some(bad) = seq.iter().find(|&&id| id as usize >= self.cfg.vocab) {
-                return Err(EncoderError::Input(format!("sequence {i}: token id {bad} outside vocabulary of {}", self.cfg.vocab)));
-            }
-            l = l.max(seq.len());
-        }
+        let l = check_batch(batch, self.cfg.max_positions, self.cfg.vocab)?;
         let b = batch.len();
         let mut ids = vec![self.cfg.pad_id; b * l];
         let mut mask = vec![-1e9f32; b * l];

@@ -41,6 +41,17 @@ pub enum EncoderError {
     /// A tensor operation failed during the forward pass.
     #[error("forward pass failed: {0}")]
     Compute(#[from] candle_core::Error),
+    /// A libtorch operation of the rust-bert backend failed.
+    #[cfg(feature = "torch")]
+    #[error("libtorch: {0}")]
+    Torch(String),
+}
+
+#[cfg(feature = "torch")]
+impl From<tch::TchError> for EncoderError {
+    fn from(e: tch::TchError) -> Self {
+        EncoderError::Torch(e.to_string())
+    }
 }
 
 impl EncoderError {

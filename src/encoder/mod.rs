@@ -3,6 +3,8 @@
 //! * [`Encoder`]: batched model inputs (token ids **including** `<s>`/`</s>`)
 //!   in, one [`TokenMatrix`] (one row of contextual vectors per input token) out.
 //! * [`candle::CandleEncoder`]: the XLM-R forward pass on candle with Q4_0 weights.
+//! * `torch::TorchEncoder` (cargo feature `torch`): the same model through
+//!   rust-bert's XLM-R (RoBERTa) implementation on libtorch.
 //! * [`subword::SubwordTokenizer`]: tokenization with character offsets,
 //!   word ↔ subword alignment, windowing of long texts.
 //! * [`words::WordEncoder`]: one vector per word (mean of its subwords, last four layers).
@@ -12,11 +14,15 @@
 pub mod candle;
 pub mod error;
 pub mod subword;
+#[cfg(feature = "torch")]
+pub mod torch;
 pub mod words;
 
 pub use self::candle::{CandleEncoder, E5Config, WeightMode};
 pub use self::error::EncoderError;
 pub use self::subword::{windows, Subword, SubwordTokenizer, Window, WordAlignment};
+#[cfg(feature = "torch")]
+pub use self::torch::TorchEncoder;
 pub use self::words::WordEncoder;
 
 /// Row-major matrix of token vectors: `rows()` tokens × `dim()` features.
@@ -86,6 +92,28 @@ pub trait Encoder: Send + Sync {
     /// result; an empty sequence, an over-long one or an out-of-vocabulary id is
     /// an [`EncoderError::Input`].
     fn encode(&self, batch: &[Vec<u32>]) -> Result<Vec<TokenMatrix>, EncoderError>;
+}
+
+/// Checks a batch against the model's limits as [`Encoder::encode`] documents
+/// them; returns the length of its longest sequence (the padded length).
+pub(crate) fn check_batch(batch: &[Vec<u32>], max_tokens: usize, vocab: usize) -> Result<usize, EncoderError> {
+    let mut l = 0;
+    for (i, seq) in batch.iter().enumerate() {
+        if seq.is_empty() {
+            return Err(EncoderError::Input(format!("sequence {i} of the batch is empty")));
+        }
+        if seq.len() > max_tokens {
+            return Err(EncoderError::Input(format!(
+                "sequence {i} has {} tokens, the model takes at most {max_tokens} (window it first)",
+                seq.len()
+            )));
+        }
+        if let Some(bad) = seq.iter().find(|&&id| id as usize >= vocab) {
+            return Err(EncoderError::Input(format!("sequence {i}: token id {bad} outside vocabulary of {vocab}")));
+        }
+        l = l.max(seq.len());
+    }
+    Ok(l)
 }
 
 /// Mean of all rows (raw, not normalized). Empty matrix → empty vector.
