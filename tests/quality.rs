@@ -26,7 +26,9 @@ fn segmentation_on_ud_gsd_test() {
 #[test]
 fn offsets_hold_on_wikinews_dev() {
     let Some(gold) = shared_data("wikinews-quotes/dev.jsonl") else { return };
-    let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
+    // Claims read entities only for sources; the fast NER model gives the same figures
+    // (README) in a fraction of the time.
+    let pipeline = lesart::Pipeline::new(&fast_ner()).unwrap();
     let source = std::fs::read_to_string(gold).unwrap();
     let mut jsonl = Vec::new();
     for (i, line) in source.lines().enumerate() {
@@ -66,7 +68,9 @@ fn ner_on_germeval_dev() {
 #[test]
 fn quotations_on_wikinews_dev() {
     let Some(gold) = shared_data("wikinews-quotes/dev.jsonl") else { return };
-    let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
+    // Claims read entities only for sources; the fast NER model gives the same figures
+    // (README) in a fraction of the time.
+    let pipeline = lesart::Pipeline::new(&fast_ner()).unwrap();
     let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold).unwrap();
     eprintln!("{report}");
     assert!(report.message.overlap.f1 >= 0.70, "{report}");
@@ -78,7 +82,9 @@ fn quotations_on_wikinews_dev() {
 fn stance_on_the_labelled_pairs() {
     let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
     let data = common::root().join("../shared/data");
-    let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
+    // The fast NER model keeps this test to seconds; with the accurate one dev scores 0.575 and
+    // held-out 0.494 (README).
+    let pipeline = lesart::Pipeline::new(&fast_ner()).unwrap();
     let analyse = |text: &str| pipeline.analyze_text("gold", text);
     let dev = common::root().join("tests/data/stance-dev.jsonl");
     let report = lesart::stance::eval_stance(&analyse, &dev, &data, 0).unwrap();
@@ -91,4 +97,9 @@ fn stance_on_the_labelled_pairs() {
     eprintln!("{report}");
     assert!(report.macro_f1 >= 0.47, "{report}");
     assert!(report.holder_accuracy >= 0.8, "{report}");
+}
+
+/// The default configuration with the fast NER model.
+fn fast_ner() -> lesart::Config {
+    lesart::Config { ner: lesart::ner::NerModel::Fast, ..lesart::Config::default() }
 }
