@@ -7,7 +7,7 @@
 //! label count, fusion weight, then the standardisation (mean and inverse standard deviation
 //! per dimension), the weights (`3 × dim` rows × labels) and the biases.
 
-use super::model::LABELS;
+use super::model::{read_model_file, Reader, LABELS};
 use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
 use candle_core::{DType, Device, Tensor, Var};
@@ -75,10 +75,7 @@ impl EncoderHead {
 
     /// Reads `head.bin`, checking its size and values.
     pub fn load(path: &Path) -> Result<EncoderHead> {
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::ModelMissing { path: path.to_path_buf() },
-            _ => Error::io(path, e),
-        })?;
+        let bytes = read_model_file(path)?;
         Self::from_bytes(&bytes).map_err(|reason| Error::ModelCorrupt { path: path.to_path_buf(), reason })
     }
 
@@ -86,23 +83,24 @@ impl EncoderHead {
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
             return Err("not an NER head file (bad magic)".into());
         }
-        let mut r = Reader { bytes, pos: 8 };
-        let version = r.u32()?;
+        let mut r = Reader::new(bytes, 8);
+        let truncated = || format!("truncated: {} bytes", bytes.len());
+        let version = r.u32().ok_or_else(truncated)?;
         if version != VERSION {
             return Err(format!("head version {version}, this build reads {VERSION}"));
         }
-        let dim = r.u32()? as usize;
-        let labels = r.u32()? as usize;
+        let dim = r.u32().ok_or_else(truncated)? as usize;
+        let labels = r.u32().ok_or_else(truncated)? as usize;
         if labels != LABELS || dim == 0 || dim > 1 << 16 {
             return Err(format!("{labels} labels over {dim} dimensions; expected {LABELS} labels"));
         }
-        let fusion_weight = r.f32s(1)?[0];
-        let mean = r.f32s(dim)?;
-        let inv_sd = r.f32s(dim)?;
-        let weights = r.f32s(CONTEXT * dim * LABELS)?;
-        let bias = r.f32s(LABELS)?;
-        if r.pos != bytes.len() {
-            return Err(format!("{} bytes after the end of the head", bytes.len() - r.pos));
+        let fusion_weight = r.f32().ok_or_else(truncated)?;
+        let mean = r.f32s(dim).ok_or_else(truncated)?;
+        let inv_sd = r.f32s(dim).ok_or_else(truncated)?;
+        let weights = r.f32s(CONTEXT * dim * LABELS).ok_or_else(truncated)?;
+        let bias = r.f32s(LABELS).ok_or_else(truncated)?;
+        if r.remaining() != 0 {
+            return Err(format!("{} bytes after the end of the head", r.remaining()));
         }
         let head = EncoderHead { dim, fusion_weight, mean, inv_sd, weights, bias };
         let all = [&head.mean, &head.inv_sd, &head.weights, &head.bias];
@@ -125,32 +123,6 @@ impl EncoderHead {
         }
         crate::report::write_atomically(path, &out)?;
         Ok(out.len())
-    }
-}
-
-/// Reads little-endian values, failing with a reason at the end of the bytes.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> std::result::Result<&[u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
-        let end = end.ok_or_else(|| format!("truncated: {} bytes, needs more than {}", self.bytes.len(), self.pos))?;
-        let s = &self.bytes[self.pos..end];
-        self.pos = end;
-        Ok(s)
-    }
-
-    fn u32(&mut self) -> std::result::Result<u32, String> {
-        let b = self.take(4)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
-    fn f32s(&mut self, n: usize) -> std::result::Result<Vec<f32>, String> {
-        let b = self.take(n.checked_mul(4).ok_or("size overflow")?)?;
-        Ok(b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 }
 

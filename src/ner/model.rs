@@ -104,7 +104,8 @@ pub struct Model {
     trans: Vec<f32>,
 }
 
-fn fnv(bytes: &[u8]) -> u64 {
+/// FNV-1a, the checksum of model files (and the fingerprint of a vector cache's corpus).
+pub(crate) fn fnv(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= b as u64;
@@ -117,22 +118,45 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
     Error::ModelCorrupt { path: path.to_path_buf(), reason: reason.into() }
 }
 
-struct Reader<'a> {
+/// Reads little-endian values from a model file's bytes; `None` past the end.
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
+impl<'a> Reader<'a> {
+    /// Starts reading `bytes` at offset `at`.
+    pub(crate) fn new(bytes: &'a [u8], at: usize) -> Reader<'a> {
+        Reader { bytes, at }
+    }
+    /// Bytes not read yet.
+    pub(crate) fn remaining(&self) -> usize {
+        self.bytes.len().saturating_sub(self.at)
+    }
+    pub(crate) fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let s = self.bytes.get(self.at..self.at.checked_add(n)?)?;
         self.at += n;
         Some(s)
     }
-    fn u32(&mut self) -> Option<u32> {
+    pub(crate) fn u32(&mut self) -> Option<u32> {
         self.take(4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes)
     }
-    fn f32(&mut self) -> Option<f32> {
+    pub(crate) fn f32(&mut self) -> Option<f32> {
         self.u32().map(f32::from_bits)
+    }
+    /// `n` f32 values.
+    pub(crate) fn f32s(&mut self, n: usize) -> Option<Vec<f32>> {
+        let raw = self.take(n.checked_mul(4)?)?;
+        Some(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+    }
+}
+
+/// The bytes of a model file: [`Error::ModelMissing`] when it is absent.
+pub(crate) fn read_model_file(path: &Path) -> Result<Vec<u8>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::ModelMissing { path: path.to_path_buf() }),
+        Err(e) => Err(Error::io(path, e)),
     }
 }
 
@@ -234,7 +258,7 @@ impl Model {
         if fnv(body) != stored {
             return Err(corrupt(path, "checksum mismatch (truncated or damaged file)"));
         }
-        let mut r = Reader { bytes: body, at: 8 };
+        let mut r = Reader::new(body, 8);
         let short = || corrupt(path, "header is cut short");
         let version = r.u32().ok_or_else(short)?;
         if version != VERSION {
@@ -274,12 +298,7 @@ impl Model {
 
     /// Opens a model file.
     pub(crate) fn load(path: &Path) -> Result<Model> {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::ModelMissing { path: path.to_path_buf() }),
-            Err(e) => return Err(Error::io(path, e)),
-        };
-        Model::from_bytes(&bytes, path)
+        Model::from_bytes(&read_model_file(path)?, path)
     }
 }
 

@@ -6,6 +6,7 @@
 
 use super::eval::{read_gold, GoldFormat};
 use super::head::{train_head, HeadConfig, HEAD_FILE};
+use super::model::fnv;
 use super::train::labels_of;
 use crate::encoder::{TokenMatrix, WordEncoder};
 use crate::error::{Error, Result};
@@ -120,21 +121,17 @@ fn round_to_f16(m: TokenMatrix) -> std::result::Result<TokenMatrix, crate::encod
     TokenMatrix::from_flat(dim, m.into_vec().into_iter().map(|x| half::f16::from_f32(x).to_f32()).collect())
 }
 
-/// FNV-1a over the corpus' word forms and sentence breaks.
+/// FNV-1a over the corpus' word forms, each followed by 0, and sentence ends, marked by 1.
 fn fingerprint(forms: &[Vec<&str>]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |b: u8| {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    };
+    let mut bytes = Vec::new();
     for s in forms {
         for w in s {
-            w.bytes().for_each(&mut eat);
-            eat(0);
+            bytes.extend_from_slice(w.as_bytes());
+            bytes.push(0);
         }
-        eat(1);
+        bytes.push(1);
     }
-    h
+    fnv(&bytes)
 }
 
 /// The cached vectors when the cache exists and was made from this corpus; `None` otherwise.
