@@ -3,13 +3,14 @@
 //! perceptron) on one core and on two.
 //!
 //! Uses the first 256 sentences of GermEval 2014 dev (`../shared/data`; the sample corpus's
-//! sentences when absent), encoded as the pipeline does: runs of 32 sentences, sorted by length
+//! sentences when absent), encoded as the pipeline does: runs of `SENTENCE_RUN` sentences, sorted by length
 //! in batches of 16, tokenization and word alignment included.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use lesart::doc::Pos;
 use lesart::encoder::WordEncoder;
 use lesart::ner::{Ner, NerModel};
+use lesart::pipeline::SENTENCE_RUN;
 use lesart::{Config, Pipeline};
 use rayon::prelude::*;
 use std::path::PathBuf;
@@ -52,7 +53,7 @@ fn encoder(c: &mut Criterion) {
     group.throughput(Throughput::Elements(n_words as u64));
     group.bench_function("e5-small word vectors, one core", |b| {
         b.iter(|| {
-            for run in forms.chunks(32) {
+            for run in forms.chunks(SENTENCE_RUN) {
                 let run: Vec<&[&str]> = run.iter().map(Vec::as_slice).collect();
                 std::hint::black_box(words.encode(&run).expect("encoded"));
             }
@@ -67,7 +68,7 @@ fn encoder(c: &mut Criterion) {
         let torch_words = WordEncoder::new(Box::new(torch), tokenizer);
         group.bench_function("e5-small word vectors (last layer), rust-bert, one core", |b| {
             b.iter(|| {
-                for run in forms.chunks(32) {
+                for run in forms.chunks(SENTENCE_RUN) {
                     let run: Vec<&[&str]> = run.iter().map(Vec::as_slice).collect();
                     std::hint::black_box(torch_words.encode(&run).expect("encoded"));
                 }
@@ -76,7 +77,7 @@ fn encoder(c: &mut Criterion) {
     }
     group.bench_function("ner accurate, one core", |b| {
         b.iter(|| {
-            for run in inputs.chunks(32) {
+            for run in inputs.chunks(SENTENCE_RUN) {
                 std::hint::black_box(ner.tag_sentences(run));
             }
         })
@@ -85,7 +86,7 @@ fn encoder(c: &mut Criterion) {
     group.bench_function("ner accurate, two cores", |b| {
         b.iter(|| {
             two.install(|| {
-                inputs.par_chunks(32).for_each(|run| {
+                inputs.par_chunks(SENTENCE_RUN).for_each(|run| {
                     std::hint::black_box(ner.tag_sentences(run));
                 })
             })

@@ -103,7 +103,7 @@ impl std::fmt::Debug for Pipeline {
 
 /// Sentences handed to the sentence stages together (the accurate NER model encodes them as
 /// one set of batches).
-const SENTENCE_RUN: usize = 32;
+pub const SENTENCE_RUN: usize = 32;
 
 /// How many inputs are read and annotated together before their output is written; bounds
 /// memory while keeping every core busy.

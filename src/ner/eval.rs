@@ -262,7 +262,7 @@ pub fn eval_file(tagger: &Ner, gold: &Path, format: GoldFormat, with_derived: bo
     let t0 = Instant::now();
     // In runs of the pipeline's size, on all workers.
     let predicted: Vec<Vec<GoldEntity>> = inputs
-        .par_chunks(32)
+        .par_chunks(crate::pipeline::SENTENCE_RUN)
         .flat_map_iter(|run| {
             let run: Vec<(&[&str], &[Option<Pos>])> = run.iter().map(|(f, p)| (f.as_slice(), p.as_slice())).collect();
             tagger.tag_sentences(&run).into_iter().map(|mentions| {

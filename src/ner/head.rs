@@ -50,8 +50,7 @@ impl EncoderHead {
     pub fn log_probs(&self, words: &TokenMatrix) -> Vec<f32> {
         let n = words.rows();
         let dim = self.dim;
-        let z: Vec<f32> =
-            words.iter_rows().flat_map(|row| row.iter().zip(&self.mean).zip(&self.inv_sd).map(|((x, m), s)| (x - m) * s)).collect();
+        let z = standardize(words.iter_rows(), &self.mean, &self.inv_sd);
         let mut out = vec![0f32; n * LABELS];
         for i in 0..n {
             let logits = &mut out[i * LABELS..(i + 1) * LABELS];
@@ -126,6 +125,12 @@ impl EncoderHead {
     }
 }
 
+/// The rows, each dimension shifted by its mean and scaled by its inverse standard deviation,
+/// flattened.
+fn standardize<'a>(rows: impl Iterator<Item = &'a [f32]>, mean: &[f32], inv_sd: &[f32]) -> Vec<f32> {
+    rows.flat_map(|row| row.iter().zip(mean).zip(inv_sd).map(|((x, m), s)| (x - m) * s)).collect()
+}
+
 fn log_softmax(v: &mut [f32]) {
     let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let z = v.iter().map(|x| (x - max).exp()).sum::<f32>().ln() + max;
@@ -180,11 +185,7 @@ pub fn train_head(sentences: &[TokenMatrix], labels: &[Vec<usize>], config: &Hea
     }
     let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
     let inv_sd: Vec<f32> = var.iter().map(|v| 1.0 / ((v / words as f64).sqrt() as f32 + 1e-5)).collect();
-    let z: Vec<f32> = sentences
-        .iter()
-        .flat_map(TokenMatrix::iter_rows)
-        .flat_map(|row| row.iter().zip(&mean).zip(&inv_sd).map(|((x, m), s)| (x - m) * s))
-        .collect();
+    let z = standardize(sentences.iter().flat_map(TokenMatrix::iter_rows), &mean, &inv_sd);
     // Word index → (its row, previous row, next row) within its sentence.
     let mut context: Vec<[Option<usize>; CONTEXT]> = Vec::with_capacity(words);
     let mut gold: Vec<u32> = Vec::with_capacity(words);

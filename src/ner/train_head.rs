@@ -10,13 +10,13 @@ use super::model::fnv;
 use super::train::labels_of;
 use crate::encoder::{TokenMatrix, WordEncoder};
 use crate::error::{Error, Result};
+// Sentences encoded together as in the pipeline, so batches look alike.
+use crate::pipeline::SENTENCE_RUN;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Sentences encoded together (as in the pipeline, so batches look alike).
-const RUN: usize = 32;
 const CACHE_MAGIC: &[u8; 8] = b"LESVEC\0\x01";
 
 /// What to train the head on.
@@ -84,7 +84,7 @@ pub fn train_contextual(config: &HeadTrainConfig) -> Result<HeadTrainReport> {
         None => {
             let words = WordEncoder::load(&config.models_dir)?;
             let runs: Vec<Vec<TokenMatrix>> = forms
-                .par_chunks(RUN)
+                .par_chunks(SENTENCE_RUN)
                 .map(|run| {
                     let run: Vec<&[&str]> = run.iter().map(Vec::as_slice).collect();
                     words.encode(&run)
