@@ -170,20 +170,17 @@ pub fn eval_stance(
     let text = std::fs::read_to_string(gold).map_err(|e| Error::io(gold, e))?;
     let pairs = parse_gold(&text, gold)?;
     let mut corpora: HashMap<String, Vec<String>> = HashMap::new();
-    let mut wanted: Vec<((String, usize), &str)> = Vec::new();
     for g in &pairs {
         if !corpora.contains_key(&g.corpus) {
             corpora.insert(g.corpus.clone(), load_corpus(&data_dir.join(&g.corpus))?);
         }
     }
+    // Each document once (texts borrowed from `corpora`, complete by now).
+    let mut wanted: HashMap<(String, usize), &str> = HashMap::new();
     for g in &pairs {
-        let key = (g.corpus.clone(), g.doc);
-        if wanted.iter().any(|(k, _)| *k == key) {
-            continue;
-        }
         let texts = corpora.get(&g.corpus).map(Vec::as_slice).unwrap_or(&[]);
         let t = texts.get(g.doc).ok_or_else(|| Error::Usage(format!("{}: no document {} in {}", gold.display(), g.doc, g.corpus)))?;
-        wanted.push((key, t.as_str()));
+        wanted.insert((g.corpus.clone(), g.doc), t.as_str());
     }
     // Documents are independent: analyse them on all workers.
     let docs: HashMap<(String, usize), Document> = wanted.par_iter().map(|(key, t)| (key.clone(), pipeline_fn(t))).collect();
