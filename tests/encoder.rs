@@ -250,7 +250,13 @@ mod load_errors {
     }
 
     fn invalid(path: &Path) -> String {
-        match CandleEncoder::load(path) {
+        invalid_by(|p| CandleEncoder::load(p), path)
+    }
+
+    /// Loads `path` with `load`, which must fail with an InvalidModel error naming the file;
+    /// returns its message.
+    pub(super) fn invalid_by<T>(load: impl Fn(&Path) -> Result<T, EncoderError>, path: &Path) -> String {
+        match load(path) {
             Err(e @ EncoderError::InvalidModel { .. }) => {
                 let msg = e.to_string();
                 assert!(msg.contains(&path.display().to_string()), "error must name the file: {msg}");
@@ -321,7 +327,7 @@ mod torch {
 
     use lesart::encoder::{mean_pool_normalized, CandleEncoder, Encoder, EncoderError, SubwordTokenizer, TorchEncoder, WeightMode};
 
-    use super::load_errors::{model, scratch};
+    use super::load_errors::{invalid_by, model, scratch};
     use super::reference::{check_reference, max_abs_diff, model_dir, reference, Item};
 
     /// Loaded once: converting the weights takes a few seconds and 470 MB.
@@ -403,15 +409,7 @@ mod torch {
     }
 
     fn invalid(path: &Path) -> String {
-        match TorchEncoder::load(path) {
-            Err(e @ EncoderError::InvalidModel { .. }) => {
-                let msg = e.to_string();
-                assert!(msg.contains(&path.display().to_string()), "error must name the file: {msg}");
-                msg
-            }
-            Err(e) => panic!("expected InvalidModel, got {e}"),
-            Ok(_) => panic!("loading {} should fail", path.display()),
-        }
+        invalid_by(|p| TorchEncoder::load(p), path)
     }
 
     #[test]
