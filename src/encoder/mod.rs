@@ -13,6 +13,7 @@
 
 pub mod candle;
 pub mod error;
+mod gelu;
 pub mod subword;
 #[cfg(feature = "torch")]
 pub mod torch;
