@@ -235,7 +235,7 @@ mod subword {
 mod load_errors {
     use std::path::{Path, PathBuf};
 
-    use lesart::encoder::{CandleEncoder, EncoderError, SubwordTokenizer};
+    use lesart::encoder::{CandleEncoder, Encoder, EncoderError, SubwordTokenizer, WeightMode};
 
     pub(super) fn model() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/encoder/e5-small-q4_0.gguf")
@@ -310,6 +310,37 @@ mod load_errors {
         invalid(&scratch("corrupt.gguf", &full));
     }
 
+    fn tuned() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/ner/encoder.gguf")
+    }
+
+    /// The NER encoder's fine-tuned layers load over the base model's embeddings, give
+    /// finite vectors of the base model's size, and differ from the base model's.
+    #[test]
+    fn tuned_layers_load_and_change_the_vectors() {
+        let base = CandleEncoder::load(model()).expect("base model");
+        let tuned = CandleEncoder::load_tuned(model(), tuned(), WeightMode::DequantizedF32).expect("tuned model");
+        assert_eq!(tuned.dim(), base.dim());
+        assert!(tuned.config().layers >= 1 && tuned.config().layers <= base.config().layers);
+        let ids = vec![vec![0, 35377, 8, 116, 2]];
+        let (a, b) = (base.encode(&ids).expect("base"), tuned.encode(&ids).expect("tuned"));
+        assert!(b[0].as_slice().iter().all(|x| x.is_finite()));
+        let diff = a[0].as_slice().iter().zip(b[0].as_slice()).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
+        assert!(diff > 0.1, "tuned layers left the vectors unchanged (max diff {diff})");
+    }
+
+    /// A bad tuned file is named in the error; the base file is not blamed for it.
+    #[test]
+    fn bad_tuned_file() {
+        let load = |p: &Path| CandleEncoder::load_tuned(model(), p, WeightMode::DequantizedF32);
+        let full = std::fs::read(tuned()).expect("read tuned layers");
+        let msg = invalid_by(load, &scratch("tuned-trunc.gguf", &full[..full.len() / 2]));
+        assert!(msg.contains("truncated"), "{msg}");
+        invalid_by(load, &scratch("tuned-empty.gguf", b""));
+        // The base model's own Q4_0 layers are a valid set of (untuned) layers.
+        assert!(load(&model()).is_ok(), "Q4_0 layers load as tuned layers");
+    }
+
     #[test]
     fn bad_tokenizer_file() {
         let p = scratch("tokenizer.json", b"{ not json");
@@ -379,6 +410,25 @@ mod torch {
         }
         eprintln!("candle vs rust-bert: worst max|Δ| = {worst:.2e}");
         assert!(worst <= 1e-3, "backends differ by {worst}");
+    }
+
+    /// The NER encoder's fine-tuned layers (Q8_0, over the base model's word embeddings) give
+    /// the same vectors through both backends.
+    #[test]
+    fn tuned_backends_agree() {
+        let tuned = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ner/encoder.gguf");
+        let candle = CandleEncoder::load_tuned(model(), &tuned, WeightMode::DequantizedF32).expect("tuned layers on candle");
+        let torch = TorchEncoder::load_tuned(model(), &tuned).expect("tuned layers on rust-bert");
+        let tok = tokenizer();
+        let batch: Vec<Vec<u32>> = ["Bundeskanzler Olaf Scholz reiste am Montag nach Paris.", "Die Deutsche Bahn erhöht die Preise."]
+            .iter()
+            .map(|t| tok.with_specials(&tok.ids(t).expect("tokenize")))
+            .collect();
+        let (a, b) = (candle.encode(&batch).expect("candle"), torch.encode(&batch).expect("rust-bert"));
+        for (x, y) in a.iter().zip(&b) {
+            let d = max_abs_diff(x.as_slice(), y.as_slice());
+            assert!(d <= 1e-3, "tuned backends differ by {d}");
+        }
     }
 
     #[test]

@@ -144,6 +144,12 @@ impl<'a> Loader<'a> {
         Ok(Loader { path, content, reader, device: Device::Cpu, mode })
     }
 
+    /// The file being read.
+    #[cfg(feature = "torch")]
+    pub(crate) fn path(&self) -> &'a Path {
+        self.path
+    }
+
     pub(crate) fn err(&self, reason: impl Into<String>) -> EncoderError {
         EncoderError::invalid_model(self.path, reason)
     }
@@ -212,7 +218,7 @@ impl<'a> Loader<'a> {
         chunk_rows: usize,
         mut f: impl FnMut(usize, &[f32]) -> Result<(), EncoderError>,
     ) -> Result<(), EncoderError> {
-        let dtype = if quantized { GgmlDType::Q4_0 } else { GgmlDType::F32 };
+        let dtype = if quantized { self.matrix_dtype(name) } else { GgmlDType::F32 };
         let t = self.qtensor(name, dtype, shape)?.dequantize(&self.device).map_err(|e| self.err(format!("tensor `{name}`: {e}")))?;
         let rows = if shape.len() > 1 { shape[0] } else { 1 };
         let step = if shape.len() > 1 { chunk_rows.max(1) } else { 1 };
@@ -228,8 +234,27 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
+    /// The type a layer matrix may have: the base model stores Q4_0, layers fine-tuned for a
+    /// task are stored as Q8_0 (anything else is reported against Q4_0).
+    fn matrix_dtype(&self, name: &str) -> GgmlDType {
+        match self.content.tensor_infos.get(name).map(|i| i.ggml_dtype) {
+            Some(GgmlDType::Q8_0) => GgmlDType::Q8_0,
+            _ => GgmlDType::Q4_0,
+        }
+    }
+
+    /// Number of layers of a tuned file (`e5.block_count`), checked against the base model's.
+    pub(crate) fn tuned_layers(&self, base: &E5Config) -> Result<usize, EncoderError> {
+        let layers = self.meta_u32("e5.block_count")?;
+        if layers == 0 || layers > base.layers {
+            return Err(self.err(format!("{layers} tuned layers; the base model has {}", base.layers)));
+        }
+        Ok(layers)
+    }
+
     fn linear(&mut self, prefix: &str, out_dim: usize, in_dim: usize) -> Result<QLinear, EncoderError> {
-        let w = self.qtensor(&format!("{prefix}.weight"), GgmlDType::Q4_0, &[out_dim, in_dim])?;
+        let name = format!("{prefix}.weight");
+        let w = self.qtensor(&name, self.matrix_dtype(&name), &[out_dim, in_dim])?;
         let w = match self.mode {
             WeightMode::Q4Q8 => QMatMul::from_qtensor(w),
             WeightMode::DequantizedF32 => w.dequantize(&self.device).map(QMatMul::Tensor),
@@ -262,10 +287,31 @@ impl CandleEncoder {
         Self::from_loader(&mut ld)
     }
 
+    /// Loads the base model's word embeddings from `base` and everything else — position and
+    /// token-type tables, the embedding LayerNorm and the transformer layers — from `tuned`, a
+    /// GGUF written by `tools/finetune-ner.py export` whose layers were fine-tuned for a task.
+    /// Its `e5.block_count` may be smaller than the base model's: the tuned model then keeps
+    /// only the first layers. Its matrices may be Q8_0 or Q4_0.
+    ///
+    /// Fails like [`load`](Self::load), naming whichever file is at fault.
+    pub fn load_tuned(base: impl AsRef<Path>, tuned: impl AsRef<Path>, mode: WeightMode) -> Result<Self, EncoderError> {
+        let mut ld = Loader::open(base.as_ref(), mode)?;
+        let mut cfg = ld.config()?;
+        let word = ld.qtensor("token_embd.weight", GgmlDType::Q4_0, &[cfg.vocab, cfg.hidden])?;
+        let mut tl = Loader::open(tuned.as_ref(), mode)?;
+        cfg.layers = tl.tuned_layers(&cfg)?;
+        Self::assemble(cfg, word, &mut tl)
+    }
+
     fn from_loader(ld: &mut Loader<'_>) -> Result<Self, EncoderError> {
         let cfg = ld.config()?;
+        let word = ld.qtensor("token_embd.weight", GgmlDType::Q4_0, &[cfg.vocab, cfg.hidden])?;
+        Self::assemble(cfg, word, ld)
+    }
+
+    /// The encoder around `word` with every other tensor read from `ld`.
+    fn assemble(cfg: E5Config, word: QTensor, ld: &mut Loader<'_>) -> Result<Self, EncoderError> {
         let (h, f) = (cfg.hidden, cfg.ffn);
-        let word = ld.qtensor("token_embd.weight", GgmlDType::Q4_0, &[cfg.vocab, h])?;
         let pos = ld.f32("position_embd.weight", &[cfg.max_positions, h])?;
         let types = ld.f32("token_types.weight", &[2, h])?;
         let token_type = types.get(0).map_err(|e| ld.err(format!("token_types.weight: {e}")))?;
@@ -330,7 +376,7 @@ impl CandleEncoder {
             let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b * l, h))?;
             let attn = ly.o.forward(&ctx)?;
             x = ly.attn_ln.forward(&(x + attn)?)?;
-            let mid = ly.up.forward(&x)?.gelu_erf()?;
+            let mid = super::gelu::gelu_erf(&ly.up.forward(&x)?)?;
             let out = ly.down.forward(&mid)?;
             x = ly.out_ln.forward(&(x + out)?)?;
             if self.layer_mean > 1 && li >= first_kept {

@@ -26,6 +26,8 @@ use super::{check_batch, E5Config, Encoder, EncoderError, TokenMatrix, WeightMod
 
 /// The LayerNorm epsilon that rust-bert's BERT layers hard-code.
 const RUST_BERT_EPS: f64 = 1e-12;
+/// The GGUF name of the word-embedding table, which tuned files leave to the base model.
+const WORD_EMBEDDINGS: &str = "token_embd.weight";
 /// Position id of a sequence's first token (`padding_idx + 1`).
 const FIRST_POSITION: usize = 2;
 
@@ -61,7 +63,7 @@ fn mappings(cfg: &E5Config) -> Vec<Mapping> {
         first_row: 0,
     };
     let mut out = vec![
-        m("token_embd.weight", "embeddings.word_embeddings.weight", true, &[cfg.vocab, h]),
+        m(WORD_EMBEDDINGS, "embeddings.word_embeddings.weight", true, &[cfg.vocab, h]),
         Mapping {
             first_row: FIRST_POSITION,
             ..m("position_embd.weight", "embeddings.position_embeddings.weight", false, &[cfg.max_positions, h])
@@ -104,6 +106,23 @@ impl TorchEncoder {
         let path = path.as_ref();
         let mut ld = Loader::open(path, WeightMode::DequantizedF32)?;
         let cfg = ld.config()?;
+        Self::build(cfg, &mut ld, None)
+    }
+
+    /// Like [`CandleEncoder::load_tuned`](super::CandleEncoder::load_tuned): the word embeddings
+    /// from `base`, everything else from the fine-tuned layers in `tuned`.
+    pub fn load_tuned(base: impl AsRef<Path>, tuned: impl AsRef<Path>) -> Result<Self, EncoderError> {
+        let mut ld = Loader::open(base.as_ref(), WeightMode::DequantizedF32)?;
+        let mut cfg = ld.config()?;
+        let mut tl = Loader::open(tuned.as_ref(), WeightMode::DequantizedF32)?;
+        cfg.layers = tl.tuned_layers(&cfg)?;
+        Self::build(cfg, &mut ld, Some(&mut tl))
+    }
+
+    /// The model for `cfg` with the word embeddings from `base` and the other tensors from
+    /// `tuned` when given (else from `base` too).
+    fn build(cfg: E5Config, base: &mut Loader<'_>, tuned: Option<&mut Loader<'_>>) -> Result<Self, EncoderError> {
+        let ld = base;
         if (cfg.eps - RUST_BERT_EPS).abs() > 1e-15 {
             return Err(ld.err(format!("LayerNorm epsilon {:e}: rust-bert's BERT layers use {RUST_BERT_EPS:e}", cfg.eps)));
         }
@@ -131,7 +150,19 @@ impl TorchEncoder {
         let vars = vs.variables();
         {
             let _no_grad = tch::no_grad_guard();
-            copy_weights(&mut ld, path, &cfg, &vars)?;
+            let mut filled = HashSet::new();
+            match tuned {
+                None => copy_weights(ld, &cfg, &vars, |_| true, &mut filled)?,
+                Some(tl) => {
+                    copy_weights(ld, &cfg, &vars, |mp| mp.gguf == WORD_EMBEDDINGS, &mut filled)?;
+                    copy_weights(tl, &cfg, &vars, |mp| mp.gguf != WORD_EMBEDDINGS, &mut filled)?;
+                }
+            }
+            let mut missing: Vec<&String> = vars.keys().filter(|k| !filled.contains(*k)).collect();
+            missing.sort();
+            if let Some(first) = missing.first() {
+                return Err(ld.err(format!("no tensor for rust-bert's variable `{first}` ({} unfilled)", missing.len())));
+            }
         }
         vs.freeze();
         Ok(TorchEncoder { cfg, model: Mutex::new(model) })
@@ -143,12 +174,19 @@ impl TorchEncoder {
     }
 }
 
-/// Copies every GGUF tensor into its rust-bert variable; every variable must be filled.
-fn copy_weights(ld: &mut Loader<'_>, path: &Path, cfg: &E5Config, vars: &HashMap<String, Tensor>) -> Result<(), EncoderError> {
+/// Copies the GGUF tensors that `take` selects into their rust-bert variables, recording each
+/// variable filled.
+fn copy_weights(
+    ld: &mut Loader<'_>,
+    cfg: &E5Config,
+    vars: &HashMap<String, Tensor>,
+    take: impl Fn(&Mapping) -> bool,
+    filled: &mut HashSet<String>,
+) -> Result<(), EncoderError> {
     /// Rows copied at a time (1.5 MB of the embedding table).
     const CHUNK_ROWS: usize = 1024;
-    let mut filled = HashSet::new();
-    for mp in mappings(cfg) {
+    let path = ld.path();
+    for mp in mappings(cfg).into_iter().filter(|mp| take(mp)) {
         let what = format!("`{}` into rust-bert's `{}`", mp.gguf, mp.var);
         let var = vars.get(&mp.var).ok_or_else(|| ld.err(format!("rust-bert's model has no variable `{}` for `{}`", mp.var, mp.gguf)))?;
         let mut want: Vec<i64> = mp.shape.iter().map(|&d| d as i64).collect();
@@ -175,11 +213,6 @@ fn copy_weights(ld: &mut Loader<'_>, path: &Path, cfg: &E5Config, vars: &HashMap
             copy().map_err(fail)
         })?;
         filled.insert(mp.var);
-    }
-    let mut missing: Vec<&String> = vars.keys().filter(|k| !filled.contains(*k)).collect();
-    missing.sort();
-    if let Some(first) = missing.first() {
-        return Err(ld.err(format!("no tensor for rust-bert's variable `{first}` ({} unfilled)", missing.len())));
     }
     Ok(())
 }

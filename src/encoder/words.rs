@@ -9,7 +9,7 @@
 use std::ops::Range;
 use std::path::Path;
 
-use super::candle::CandleEncoder;
+use super::candle::{CandleEncoder, WeightMode};
 use super::error::EncoderError;
 use super::subword::{SubwordTokenizer, WordAlignment};
 use super::{encode_long, Encoder, TokenMatrix};
@@ -58,6 +58,19 @@ impl WordEncoder {
         }
         let dir = models_dir.join(ENCODER_SUBDIR);
         let encoder = CandleEncoder::load(dir.join(WEIGHTS_FILE))?.with_layer_mean(WORD_LAYER_MEAN);
+        let tokenizer = SubwordTokenizer::from_file(dir.join(TOKENIZER_FILE))?;
+        Ok(WordEncoder::new(Box::new(encoder), tokenizer))
+    }
+
+    /// Loads multilingual-e5-small from `models_dir/encoder/` with the layers fine-tuned for a
+    /// task from `tuned` (see [`CandleEncoder::load_tuned`]); word vectors are the last layer's,
+    /// the one the task's classifier was trained on. Threads as in [`load`](Self::load).
+    pub fn load_tuned(models_dir: &Path, tuned: &Path) -> Result<WordEncoder, EncoderError> {
+        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+            std::env::set_var("CANDLE_NUM_THREADS", "1");
+        }
+        let dir = models_dir.join(ENCODER_SUBDIR);
+        let encoder = CandleEncoder::load_tuned(dir.join(WEIGHTS_FILE), tuned, WeightMode::default())?;
         let tokenizer = SubwordTokenizer::from_file(dir.join(TOKENIZER_FILE))?;
         Ok(WordEncoder::new(Box::new(encoder), tokenizer))
     }
