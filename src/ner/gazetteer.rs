@@ -95,6 +95,11 @@ impl Gazetteers {
         self.countries.contains(name)
     }
 
+    /// True if `name` is in the hand-written list of organisations.
+    pub fn is_organisation(&self, name: &str) -> bool {
+        self.organisations.contains(name)
+    }
+
     /// True for a known place name.
     pub fn is_place(&self, name: &str) -> bool {
         self.places.contains(name)

@@ -1,7 +1,11 @@
-//! The encoder head: a softmax layer over each word's contextual vector (multilingual-e5-small,
-//! mean of the last four layers) and those of its two neighbours, giving log-probabilities of
-//! the 17 NER labels. [`super::Ner`] adds them, weighted, to the perceptron's emission scores
-//! before Viterbi decoding (`--ner accurate`).
+//! The encoder head: a softmax layer over each word's contextual vector (multilingual-e5-small
+//! with layers fine-tuned for NER, last layer) and those of its two neighbours, giving
+//! log-probabilities of the 17 NER labels. [`super::Ner`] adds them, weighted, to the
+//! perceptron's emission scores before Viterbi decoding (`--ner accurate`).
+//!
+//! The shipped head is the classifier trained together with the encoder's layers
+//! (`tools/finetune-ner.py export --head`): it reads the word's own vector, unstandardised, and
+//! gives its neighbours no weight. [`train_head`] fits the same layer on frozen vectors instead.
 //!
 //! File `models/ner/head.bin`, little-endian: magic `LESHEAD\0`, version, word-vector size,
 //! label count, fusion weight, then the standardisation (mean and inverse standard deviation

@@ -39,6 +39,16 @@ use std::sync::Arc;
 pub const MODEL_SUBDIR: &str = "ner";
 /// File name of the weights inside `models/ner/`.
 pub const MODEL_FILE: &str = "model.bin";
+/// File name of the encoder layers fine-tuned for NER inside `models/ner/` (written by
+/// `tools/finetune-ner.py export`); the word embeddings come from `models/encoder/`.
+pub const TUNED_ENCODER_FILE: &str = "encoder.gguf";
+
+/// The word encoder of the accurate model: multilingual-e5-small with its layers fine-tuned on
+/// GermEval 2014 train.
+pub(crate) fn load_word_encoder(models_dir: &Path) -> Result<WordEncoder> {
+    Ok(WordEncoder::load_tuned(models_dir, &models_dir.join(MODEL_SUBDIR).join(TUNED_ENCODER_FILE))?)
+}
+
 /// File name of the auxiliary model (trained on other corpora) whose labels are features of the
 /// main model.
 pub const AUX_FILE: &str = "aux.bin";
@@ -117,8 +127,9 @@ impl Ner {
     }
 
     /// Loads `models_dir/ner/model.bin`, `models_dir/ner/gazetteers/` and the morphology lexicon
-    /// under `models_dir/morphology/`; for [`NerModel::Accurate`] also `models_dir/ner/head.bin`
-    /// and the encoder under `models_dir/encoder/`.
+    /// under `models_dir/morphology/`; for [`NerModel::Accurate`] also `models_dir/ner/head.bin`,
+    /// the fine-tuned encoder layers `models_dir/ner/encoder.gguf` and the base encoder under
+    /// `models_dir/encoder/` (word embeddings and tokenizer).
     pub fn load_model(models_dir: &Path, which: NerModel) -> Result<Ner> {
         let dir = models_dir.join(MODEL_SUBDIR);
         let path = dir.join(MODEL_FILE);
@@ -139,7 +150,7 @@ impl Ner {
             NerModel::Accurate => {
                 let head_path = dir.join(HEAD_FILE);
                 let head = EncoderHead::load(&head_path)?;
-                let words = WordEncoder::load(models_dir)?;
+                let words = load_word_encoder(models_dir)?;
                 if words.dim() != head.dim() {
                     return Err(Error::ModelCorrupt {
                         path: head_path,
@@ -232,8 +243,21 @@ impl Ner {
                 Mention { start, end, label, derived, score: score.clamp(0.0, 1.0) }
             })
             .collect();
-        widen_to_places(&self.gaz, forms, mentions)
+        organisations_are_org(&self.gaz, forms, widen_to_places(&self.gaz, forms, mentions))
     }
+}
+
+/// A mention whose words are exactly a name of the hand-written organisation list (*G7*,
+/// *BRICS*, *Die Linke*) is an ORG, whatever type the models gave it: the list holds only names
+/// that are organisations in news text, and the encoder, which has not learnt them all, reads
+/// some as places.
+fn organisations_are_org(gaz: &Gazetteers, forms: &[&str], mut mentions: Vec<Mention>) -> Vec<Mention> {
+    for m in &mut mentions {
+        if !m.derived && m.label != EntityLabel::ORG && forms.get(m.start..m.end).is_some_and(|w| gaz.is_organisation(&w.join(" "))) {
+            m.label = EntityLabel::ORG;
+        }
+    }
+    mentions
 }
 
 /// Mentions strictly inside a place name of two to four capitalised words from the gazetteer

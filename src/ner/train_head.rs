@@ -8,7 +8,7 @@ use super::eval::{read_gold, GoldFormat};
 use super::head::{train_head, HeadConfig, HEAD_FILE};
 use super::model::fnv;
 use super::train::labels_of;
-use crate::encoder::{TokenMatrix, WordEncoder};
+use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
 // Sentences encoded together as in the pipeline, so batches look alike.
 use crate::pipeline::SENTENCE_RUN;
@@ -72,7 +72,10 @@ pub fn train_contextual(config: &HeadTrainConfig) -> Result<HeadTrainReport> {
     let sentences = read_gold(&config.train.0, config.train.1)?;
     let labels: Vec<Vec<usize>> = sentences.iter().map(labels_of).collect();
     let forms: Vec<Vec<&str>> = sentences.iter().map(|s| s.tokens.iter().map(String::as_str).collect()).collect();
-    let fingerprint = fingerprint(&forms);
+    // Vectors from another encoder must not be reused: the tuned layers are part of the key.
+    let encoder_path = config.models_dir.join(super::MODEL_SUBDIR).join(super::TUNED_ENCODER_FILE);
+    let encoder_bytes = std::fs::read(&encoder_path).map_err(|source| Error::Io { path: encoder_path.clone(), source })?;
+    let fingerprint = fingerprint(&forms, fnv(&encoder_bytes));
     let t0 = Instant::now();
     let cached = match &config.cache {
         Some(path) => read_cache(path, fingerprint, &forms)?,
@@ -82,7 +85,7 @@ pub fn train_contextual(config: &HeadTrainConfig) -> Result<HeadTrainReport> {
     let vectors = match cached {
         Some(v) => v,
         None => {
-            let words = WordEncoder::load(&config.models_dir)?;
+            let words = super::load_word_encoder(&config.models_dir)?;
             let runs: Vec<Vec<TokenMatrix>> = forms
                 .par_chunks(SENTENCE_RUN)
                 .map(|run| {
@@ -122,8 +125,8 @@ fn round_to_f16(m: TokenMatrix) -> std::result::Result<TokenMatrix, crate::encod
 }
 
 /// FNV-1a over the corpus' word forms, each followed by 0, and sentence ends, marked by 1.
-fn fingerprint(forms: &[Vec<&str>]) -> u64 {
-    let mut bytes = Vec::new();
+fn fingerprint(forms: &[Vec<&str>], encoder: u64) -> u64 {
+    let mut bytes = encoder.to_le_bytes().to_vec();
     for s in forms {
         for w in s {
             bytes.extend_from_slice(w.as_bytes());
