@@ -138,15 +138,7 @@ impl StanceStage {
     fn analyse(&self, toks: &[Tok], targets: &[Target]) -> Analysis {
         let n = toks.len();
         let in_target = |i: usize| targets.iter().any(|t| t.ts <= i && i < t.te);
-        // Clauses: split at punctuation that ends a clause.
-        let mut clause = vec![0usize; n];
-        let mut c = 0;
-        for (i, t) in toks.iter().enumerate() {
-            if t.brk {
-                c += 1;
-            }
-            clause[i] = c;
-        }
+        let clause = clauses(toks);
         let mut base = vec![0f32; n];
         for (i, t) in toks.iter().enumerate() {
             if !t.word || in_target(i) || self.lexicon.negator(&t.lower).is_some() {
@@ -271,19 +263,35 @@ impl StanceStage {
                                 && (i + 1..tg.ts).all(|j| !toks[j].brk && !toks[j].finite)
                                 && (tg.ts == i + 1 || matches!(toks[i + 1].lower.as_str(), "des" | "der" | "eines" | "einer"))
                         }
+                        // *wurden von den Taliban enthauptet*: the passive's agent did it.
+                        Role::Subject if passive => clause[tg.ts] == clause[i] && passive_agent(toks, tg.ts),
                         Role::Subject => is_subj,
                         Role::Object => {
+                            // The agent is the active subject or the passive's *von/durch* phrase;
+                            // any other target of the clause is what the verb is done to
+                            // (*Gestern wurde der Vorstand X verhaftet*).
+                            // A participle with *von X* is passive even without *werden*
+                            // (*unterstützt von Verbänden der NATO*).
+                            let agent = if !t.finite && passive_agent(toks, tg.ts) {
+                                true
+                            } else if passive {
+                                false
+                            } else {
+                                is_subj
+                            };
                             if clause[tg.ts] != clause[i] {
                                 false
-                            } else if is_subj != passive {
+                            } else if agent {
                                 agent_of[k] = true;
+                                // With its agent found, the verb is about its object, whoever
+                                // that is: not about a newspaper it was said in.
+                                consumed[i] = true;
                                 if f.say {
                                     speaker[k] = Some(tg.span);
                                 }
                                 false
                             } else {
-                                // Passive agents come with *von/durch*.
-                                !(passive && tg.ts > 0 && matches!(toks[tg.ts - 1].lower.as_str(), "von" | "durch" | "vom"))
+                                !in_prepositional_phrase(toks, tg.ts)
                             }
                         }
                     };
@@ -347,6 +355,31 @@ impl StanceStage {
         };
         Stance { target: t.name.clone(), span: t.span, label, score, evidence, holder, holder_span }
     }
+}
+
+/// True when the target starting at `start` is in the agent phrase of a passive (*von X*,
+/// *vom Präsidenten X*, *durch Verbände der X*).
+fn passive_agent(toks: &[Tok], start: usize) -> bool {
+    let np_start = (start.saturating_sub(6)..start)
+        .rev()
+        .take_while(|&j| matches!(toks[j].pos, Some(Pos::DET | Pos::ADJ | Pos::NOUN | Pos::PROPN | Pos::NUM)))
+        .last()
+        .unwrap_or(start);
+    np_start > 0 && matches!(toks[np_start - 1].lower.as_str(), "von" | "durch" | "vom")
+}
+
+/// True when the noun phrase holding the token at `start` follows a preposition (*in der
+/// Zeitung X*, *gegenüber dem Sender X*): there it is no object of the clause's verb.
+fn in_prepositional_phrase(toks: &[Tok], start: usize) -> bool {
+    let mut j = start;
+    while j > 0 && matches!(toks[j - 1].pos, Some(Pos::ADJ | Pos::NOUN | Pos::PROPN | Pos::NUM)) {
+        j -= 1;
+    }
+    // The article opens the noun phrase: *in Moskau die Schweiz* has two.
+    if j > 0 && toks[j - 1].pos == Some(Pos::DET) {
+        j -= 1;
+    }
+    j > 0 && toks[j - 1].pos == Some(Pos::ADP)
 }
 
 /// How far after a trigger its preposition may come: right after a noun (*Kritik an*), anywhere
@@ -436,11 +469,43 @@ fn views<'a>(text: &'a Text, sentence: &'a Sentence) -> Vec<Tok<'a>> {
         .collect()
 }
 
+/// The clause of each token: a new clause begins at punctuation that ends one; a parenthesis
+/// is a clause of its own, after which the clause around it goes on, so that *Roger Federer
+/// (Schweiz) siegte* keeps its subject next to its verb.
+fn clauses(toks: &[Tok]) -> Vec<usize> {
+    let mut clause = Vec::with_capacity(toks.len());
+    let mut next = 0;
+    let mut current = 0;
+    let mut outer: Vec<usize> = Vec::new();
+    for t in toks {
+        match t.form {
+            "(" => {
+                outer.push(current);
+                next += 1;
+                current = next;
+            }
+            ")" if !outer.is_empty() => {}
+            _ if t.brk => {
+                next += 1;
+                current = next;
+            }
+            _ => {}
+        }
+        clause.push(current);
+        if t.form == ")" {
+            if let Some(c) = outer.pop() {
+                current = c;
+            }
+        }
+    }
+    clause
+}
+
 /// Token range of each clause's subject: before the finite verb, or just after it when the
 /// clause opens with an adverbial (*Gestern drohte Nordkorea …*); after the conjunction in a
 /// verb-final clause.
 fn subject_regions(toks: &[Tok], clause: &[usize]) -> Vec<Option<(usize, usize)>> {
-    let nc = clause.last().map_or(0, |c| c + 1);
+    let nc = clause.iter().max().map_or(0, |c| c + 1);
     let mut out = vec![None; nc];
     let is_np = |t: &Tok| matches!(t.pos, Some(Pos::NOUN | Pos::PROPN | Pos::PRON));
     for (c, slot) in out.iter_mut().enumerate() {
