@@ -237,11 +237,7 @@ impl StanceStage {
                 continue;
             };
             let verb = t.pos != Some(Pos::NOUN);
-            let passive = !t.finite
-                && (0..n).any(|j| {
-                    clause[j] == clause[i]
-                        && (toks[j].lemma == Some("werden") || matches!(toks[j].lower.as_str(), "wurde" | "wurden" | "worden" | "wird"))
-                });
+            let passive = is_passive(toks, &clause, i);
             for f in frames {
                 // A filled slot owns the trigger even when what fills it is no target: the
                 // *Kritik an der Reform* is not about whoever stands nearby.
@@ -355,6 +351,25 @@ impl StanceStage {
         };
         Stance { target: t.name.clone(), span: t.span, label, score, evidence, holder, holder_span }
     }
+}
+
+/// True when the verb at `i` is a participle of a passive: a form of *werden* in its clause,
+/// or, when a relative clause comes between (*wurden 17 Teilnehmer, die …, von den Taliban
+/// enthauptet*), earlier in the sentence with no finite verb of the participle's own clause
+/// before it. A participle the morphology also reads as finite (*enthauptet*) counts when
+/// it closes its clause.
+fn is_passive(toks: &[Tok], clause: &[usize], i: usize) -> bool {
+    let is_werden = |t: &Tok| t.lemma == Some("werden") || matches!(t.lower.as_str(), "wurde" | "wurden" | "worden" | "wird");
+    let closes_clause = (i + 1..toks.len()).take_while(|&j| clause[j] == clause[i]).all(|j| !toks[j].word);
+    if toks[i].finite && !closes_clause {
+        return false;
+    }
+    let same_clause = (0..toks.len()).any(|j| j != i && clause[j] == clause[i] && is_werden(&toks[j]));
+    let own_finite = (0..i).any(|j| clause[j] == clause[i] && toks[j].finite);
+    // A clause of its own (*…, weil X Y tötet*) has an active verb.
+    let subordinate =
+        (0..i).find(|&j| clause[j] == clause[i] && toks[j].word).is_some_and(|j| matches!(toks[j].pos, Some(Pos::SCONJ | Pos::PRON)));
+    same_clause || (!own_finite && !subordinate && (0..i).any(|j| is_werden(&toks[j])))
 }
 
 /// True when the target starting at `start` is in the agent phrase of a passive (*von X*,
