@@ -25,7 +25,7 @@ pub mod summary;
 
 pub use eval::{eval_stance, StanceReport};
 pub use frames::{Frame, Frames, Role};
-pub use lexicon::{Lexicon, Scope};
+pub use lexicon::{verb_candidates, Lexicon, Scope};
 pub use summary::{summarize, ActorStance, StanceSummary, StrongSentence};
 
 use crate::doc::{Claim, Document, Pos, Sentence, Span, Stance, StanceHolder, StanceLabel, Text};
@@ -97,7 +97,8 @@ impl StanceStage {
     /// Stances of one sentence; `claims` are the document's claims whose message or source
     /// touches the sentence.
     pub fn sentence_stance(&self, text: &Text, sentence: &Sentence, claims: &[&Claim]) -> Vec<Stance> {
-        let toks = views(text, sentence);
+        let mut toks = views(text, sentence);
+        self.mark_past_tense_verbs(&mut toks);
         if toks.is_empty() {
             return Vec::new();
         }
@@ -107,6 +108,25 @@ impl StanceStage {
         }
         let a = self.analyse(&toks, &targets);
         targets.iter().enumerate().map(|(k, t)| self.stance_for(k, t, &toks, &a, claims)).collect()
+    }
+
+    /// Past-tense forms of trigger verbs that the morphology read as adjectives (*Bloomberg
+    /// kritisierte Gillibrand*) become finite verbs, unless a noun or adjective follows
+    /// (*die kritisierte Reform*) or the clause already has its finite verb.
+    fn mark_past_tense_verbs(&self, toks: &mut [Tok]) {
+        for i in 0..toks.len() {
+            let t = &toks[i];
+            if t.pos != Some(Pos::ADJ) || !(t.lower.ends_with("te") || t.lower.ends_with("ten")) {
+                continue;
+            }
+            let attributive = toks.get(i + 1).is_some_and(|n| matches!(n.pos, Some(Pos::NOUN | Pos::ADJ)));
+            let has_finite = toks[..i].iter().rev().take_while(|p| !p.brk).any(|p| p.finite);
+            let trigger = verb_candidates(&t.lower).iter().any(|v| self.frames.lookup(v, Some(v)).is_some());
+            if trigger && !attributive && !has_finite {
+                toks[i].finite = true;
+                toks[i].pos = Some(Pos::VERB);
+            }
+        }
     }
 
     fn find_targets(&self, text: &Text, sentence: &Sentence, toks: &[Tok]) -> Vec<Target> {
