@@ -268,7 +268,11 @@ impl StanceStage {
                 consumed[i] |= owned;
                 let pol_f = f.polarity * factor[i].clamp(-1.0, 1.5);
                 for (k, tg) in targets.iter().enumerate() {
-                    let is_subj = clause[tg.ts] == clause[i] && subjects[clause[i]].is_some_and(|(a, b)| a <= tg.ts && tg.ts < b);
+                    // The subject region lies in the verb's clause, or is the noun phrase that
+                    // opens the sentence when an apposition comes between (*X, die Sprecherin
+                    // der Partei, kritisierte*).
+                    let is_subj = subjects[clause[i]]
+                        .is_some_and(|(a, b)| a <= tg.ts && tg.ts < b && (clause[tg.ts] == clause[i] || clause[tg.ts] == clause[a]));
                     let hit = match f.role {
                         Role::Prep => (i + 1..n.min(i + reach(verb)))
                             .find(|&p| clause[p] == clause[i] && f.prep.as_deref() == Some(toks[p].lower.as_str()))
@@ -288,16 +292,15 @@ impl StanceStage {
                             // (*Gestern wurde der Vorstand X verhaftet*).
                             // A participle with *von X* is passive even without *werden*
                             // (*unterstützt von Verbänden der NATO*).
-                            let agent = if !t.finite && passive_agent(toks, tg.ts) {
+                            let same_clause = clause[tg.ts] == clause[i];
+                            let agent = if !t.finite && same_clause && passive_agent(toks, tg.ts) {
                                 true
                             } else if passive {
                                 false
                             } else {
                                 is_subj
                             };
-                            if clause[tg.ts] != clause[i] {
-                                false
-                            } else if agent {
+                            if agent {
                                 agent_of[k] = true;
                                 // With its agent found, the verb is about its object, whoever
                                 // that is: not about a newspaper it was said in.
@@ -307,7 +310,7 @@ impl StanceStage {
                                 }
                                 false
                             } else {
-                                !in_prepositional_phrase(toks, tg.ts)
+                                same_clause && !in_prepositional_phrase(toks, tg.ts)
                             }
                         }
                     };
@@ -559,11 +562,26 @@ fn subject_regions(toks: &[Tok], clause: &[usize]) -> Vec<Option<(usize, usize)>
                 np_end(v + 1).map(|e| (v + 1, e.min(v + 4)))
             }
             (_, Some(v)) if v > first => Some((first, v)),
-            (_, Some(v)) => np_end(v + 1).map(|e| (v + 1, e.min(v + 4))),
+            (_, Some(v)) => fronted_subject(toks, clause, v).or_else(|| np_end(v + 1).map(|e| (v + 1, e.min(v + 4)))),
             (_, None) => np_end(first).map(|e| (first, e)),
         };
     }
     out
+}
+
+/// The subject of a clause that opens with its finite verb at `verb` after an apposition or
+/// relative clause (*Sadiq Khan, einer der Abgeordneten, verurteilte …*): the noun phrase that
+/// opens the sentence, when its first clause has no verb of its own.
+fn fronted_subject(toks: &[Tok], clause: &[usize], verb: usize) -> Option<(usize, usize)> {
+    let first = toks.iter().position(|t| t.word)?;
+    if clause[first] == clause[verb] || !matches!(toks[first].pos, Some(Pos::DET | Pos::ADJ | Pos::NOUN | Pos::PROPN)) {
+        return None;
+    }
+    let end = (first..verb).take_while(|&j| clause[j] == clause[first]).last()? + 1;
+    if (first..end).any(|j| toks[j].finite) || !toks[verb - 1].brk {
+        return None;
+    }
+    Some((first, end))
 }
 
 /// The claims whose message or source touches the sentence.
