@@ -410,14 +410,21 @@ fn passive_agent(toks: &[Tok], start: usize) -> bool {
 /// Zeitung X*, *gegenüber dem Sender X*): there it is no object of the clause's verb.
 fn in_prepositional_phrase(toks: &[Tok], start: usize) -> bool {
     let mut j = start;
-    while j > 0 && matches!(toks[j - 1].pos, Some(Pos::ADJ | Pos::NOUN | Pos::PROPN | Pos::NUM)) {
-        j -= 1;
+    loop {
+        while j > 0 && matches!(toks[j - 1].pos, Some(Pos::ADJ | Pos::NOUN | Pos::PROPN | Pos::NUM)) {
+            j -= 1;
+        }
+        // The article opens the noun phrase: *in Moskau die Schweiz* has two. A genitive
+        // article after a noun (*am Campus der Uni X*) opens an attribute: go on to its head.
+        if j > 0 && toks[j - 1].pos == Some(Pos::DET) {
+            j -= 1;
+            let genitive = matches!(toks[j].lower.as_str(), "der" | "des" | "eines" | "einer");
+            if genitive && j > 0 && matches!(toks[j - 1].pos, Some(Pos::NOUN | Pos::PROPN)) {
+                continue;
+            }
+        }
+        return j > 0 && toks[j - 1].pos == Some(Pos::ADP);
     }
-    // The article opens the noun phrase: *in Moskau die Schweiz* has two.
-    if j > 0 && toks[j - 1].pos == Some(Pos::DET) {
-        j -= 1;
-    }
-    j > 0 && toks[j - 1].pos == Some(Pos::ADP)
 }
 
 /// How far after a trigger its preposition may come: right after a noun (*Kritik an*), anywhere
