@@ -431,7 +431,7 @@ fn in_prepositional_phrase(toks: &[Tok], start: usize) -> bool {
 /// in the clause after a verb (*siegte am Samstag gegen*).
 fn reach(verb: bool) -> usize {
     if verb {
-        10
+        20
     } else {
         3
     }
