@@ -82,15 +82,15 @@ fn quotations_on_wikinews_dev() {
 fn stance_on_the_labelled_pairs() {
     let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
     let data = common::root().join("../shared/data");
-    // The fast NER model keeps this test to seconds; with the accurate one dev scores 0.575 and
-    // held-out 0.494 (README).
+    // The fast NER model keeps this test to seconds; it scores dev 0.606 and held-out 0.488
+    // (README).
     let pipeline = lesart::Pipeline::new(&fast_ner()).unwrap();
     let analyse = |text: &str| pipeline.analyze_text("gold", text);
     let dev = common::root().join("tests/data/stance-dev.jsonl");
     let report = lesart::stance::eval_stance(&analyse, &dev, &data, 0).unwrap();
     eprintln!("{report}");
     assert_eq!(report.pairs, 649);
-    assert!(report.macro_f1 >= 0.54, "{report}");
+    assert!(report.macro_f1 >= 0.59, "{report}");
     assert!(report.macro_f1 >= report.baseline_macro_f1 + 0.25, "{report}");
     let heldout = common::root().join("tests/data/stance-heldout.jsonl");
     let report = lesart::stance::eval_stance(&analyse, &heldout, &data, 0).unwrap();

@@ -96,6 +96,10 @@ impl Frames {
             }
         }
         let word = lemma.unwrap_or(form);
+        // *3:2-Niederlage*, *Anti-Doping-Kritik*: the last part is the head.
+        if let Some((_, head)) = word.rsplit_once('-').filter(|(_, h)| h.chars().next().is_some_and(char::is_uppercase)) {
+            return self.lookup(head, Some(head));
+        }
         if word.chars().next().is_some_and(char::is_uppercase) && word.len() > 6 {
             for noun in &self.nouns {
                 let head = &noun[noun.len().min(1)..];
@@ -122,6 +126,7 @@ mod tests {
         assert_eq!(f.lookup("Kritik", Some("Kritik")).map(|v| v[0].role), Some(Role::Prep));
         assert_eq!(f.lookup("Korruptionsvorwürfe", Some("Korruptionsvorwurf")).map(|v| v[0].polarity), Some(-1.0));
         assert!(f.lookup("Haus", None).is_none());
+        assert_eq!(f.lookup("3:2-Kritik", None).map(|v| v[0].role), Some(Role::Prep));
         assert!(Frames::parse("Kritik\tprep\t-1\n", Path::new("f")).is_err());
     }
 }

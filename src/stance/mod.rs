@@ -25,7 +25,7 @@ pub mod summary;
 
 pub use eval::{eval_stance, StanceReport};
 pub use frames::{Frame, Frames, Role};
-pub use lexicon::{Lexicon, Scope};
+pub use lexicon::{verb_candidates, Lexicon, Scope};
 pub use summary::{summarize, ActorStance, StanceSummary, StrongSentence};
 
 use crate::doc::{Claim, Document, Pos, Sentence, Span, Stance, StanceHolder, StanceLabel, Text};
@@ -97,7 +97,8 @@ impl StanceStage {
     /// Stances of one sentence; `claims` are the document's claims whose message or source
     /// touches the sentence.
     pub fn sentence_stance(&self, text: &Text, sentence: &Sentence, claims: &[&Claim]) -> Vec<Stance> {
-        let toks = views(text, sentence);
+        let mut toks = views(text, sentence);
+        self.mark_past_tense_verbs(&mut toks);
         if toks.is_empty() {
             return Vec::new();
         }
@@ -107,6 +108,25 @@ impl StanceStage {
         }
         let a = self.analyse(&toks, &targets);
         targets.iter().enumerate().map(|(k, t)| self.stance_for(k, t, &toks, &a, claims)).collect()
+    }
+
+    /// Past-tense forms of trigger verbs that the morphology read as adjectives (*Bloomberg
+    /// kritisierte Gillibrand*) become finite verbs, unless a noun or adjective follows
+    /// (*die kritisierte Reform*) or the clause already has its finite verb.
+    fn mark_past_tense_verbs(&self, toks: &mut [Tok]) {
+        for i in 0..toks.len() {
+            let t = &toks[i];
+            if t.pos != Some(Pos::ADJ) || !(t.lower.ends_with("te") || t.lower.ends_with("ten")) {
+                continue;
+            }
+            let attributive = toks.get(i + 1).is_some_and(|n| matches!(n.pos, Some(Pos::NOUN | Pos::ADJ)));
+            let has_finite = toks[..i].iter().rev().take_while(|p| !p.brk).any(|p| p.finite);
+            let trigger = verb_candidates(&t.lower).iter().any(|v| self.frames.lookup(v, Some(v)).is_some());
+            if trigger && !attributive && !has_finite {
+                toks[i].finite = true;
+                toks[i].pos = Some(Pos::VERB);
+            }
+        }
     }
 
     fn find_targets(&self, text: &Text, sentence: &Sentence, toks: &[Tok]) -> Vec<Target> {
@@ -138,15 +158,7 @@ impl StanceStage {
     fn analyse(&self, toks: &[Tok], targets: &[Target]) -> Analysis {
         let n = toks.len();
         let in_target = |i: usize| targets.iter().any(|t| t.ts <= i && i < t.te);
-        // Clauses: split at punctuation that ends a clause.
-        let mut clause = vec![0usize; n];
-        let mut c = 0;
-        for (i, t) in toks.iter().enumerate() {
-            if t.brk {
-                c += 1;
-            }
-            clause[i] = c;
-        }
+        let clause = clauses(toks);
         let mut base = vec![0f32; n];
         for (i, t) in toks.iter().enumerate() {
             if !t.word || in_target(i) || self.lexicon.negator(&t.lower).is_some() {
@@ -245,11 +257,7 @@ impl StanceStage {
                 continue;
             };
             let verb = t.pos != Some(Pos::NOUN);
-            let passive = !t.finite
-                && (0..n).any(|j| {
-                    clause[j] == clause[i]
-                        && (toks[j].lemma == Some("werden") || matches!(toks[j].lower.as_str(), "wurde" | "wurden" | "worden" | "wird"))
-                });
+            let passive = is_passive(toks, &clause, i);
             for f in frames {
                 // A filled slot owns the trigger even when what fills it is no target: the
                 // *Kritik an der Reform* is not about whoever stands nearby.
@@ -260,7 +268,11 @@ impl StanceStage {
                 consumed[i] |= owned;
                 let pol_f = f.polarity * factor[i].clamp(-1.0, 1.5);
                 for (k, tg) in targets.iter().enumerate() {
-                    let is_subj = clause[tg.ts] == clause[i] && subjects[clause[i]].is_some_and(|(a, b)| a <= tg.ts && tg.ts < b);
+                    // The subject region lies in the verb's clause, or is the noun phrase that
+                    // opens the sentence when an apposition comes between (*X, die Sprecherin
+                    // der Partei, kritisierte*).
+                    let is_subj = subjects[clause[i]]
+                        .is_some_and(|(a, b)| a <= tg.ts && tg.ts < b && (clause[tg.ts] == clause[i] || clause[tg.ts] == clause[a]));
                     let hit = match f.role {
                         Role::Prep => (i + 1..n.min(i + reach(verb)))
                             .find(|&p| clause[p] == clause[i] && f.prep.as_deref() == Some(toks[p].lower.as_str()))
@@ -271,19 +283,34 @@ impl StanceStage {
                                 && (i + 1..tg.ts).all(|j| !toks[j].brk && !toks[j].finite)
                                 && (tg.ts == i + 1 || matches!(toks[i + 1].lower.as_str(), "des" | "der" | "eines" | "einer"))
                         }
+                        // *wurden von den Taliban enthauptet*: the passive's agent did it.
+                        Role::Subject if passive => clause[tg.ts] == clause[i] && passive_agent(toks, tg.ts),
                         Role::Subject => is_subj,
                         Role::Object => {
-                            if clause[tg.ts] != clause[i] {
+                            // The agent is the active subject or the passive's *von/durch* phrase;
+                            // any other target of the clause is what the verb is done to
+                            // (*Gestern wurde der Vorstand X verhaftet*).
+                            // A participle with *von X* is passive even without *werden*
+                            // (*unterstützt von Verbänden der NATO*).
+                            let same_clause = clause[tg.ts] == clause[i];
+                            let agent = if !t.finite && same_clause && passive_agent(toks, tg.ts) {
+                                true
+                            } else if passive {
                                 false
-                            } else if is_subj != passive {
+                            } else {
+                                is_subj
+                            };
+                            if agent {
                                 agent_of[k] = true;
+                                // With its agent found, the verb is about its object, whoever
+                                // that is: not about a newspaper it was said in.
+                                consumed[i] = true;
                                 if f.say {
                                     speaker[k] = Some(tg.span);
                                 }
                                 false
                             } else {
-                                // Passive agents come with *von/durch*.
-                                !(passive && tg.ts > 0 && matches!(toks[tg.ts - 1].lower.as_str(), "von" | "durch" | "vom"))
+                                same_clause && !in_prepositional_phrase(toks, tg.ts)
                             }
                         }
                     };
@@ -349,11 +376,62 @@ impl StanceStage {
     }
 }
 
+/// True when the verb at `i` is a participle of a passive: a form of *werden* in its clause,
+/// or, when a relative clause comes between (*wurden 17 Teilnehmer, die …, von den Taliban
+/// enthauptet*), earlier in the sentence with no finite verb of the participle's own clause
+/// before it. A participle the morphology also reads as finite (*enthauptet*) counts when
+/// it closes its clause.
+fn is_passive(toks: &[Tok], clause: &[usize], i: usize) -> bool {
+    let is_werden = |t: &Tok| t.lemma == Some("werden") || matches!(t.lower.as_str(), "wurde" | "wurden" | "worden" | "wird");
+    let closes_clause = (i + 1..toks.len()).take_while(|&j| clause[j] == clause[i]).all(|j| !toks[j].word);
+    if toks[i].finite && !closes_clause {
+        return false;
+    }
+    let same_clause = (0..toks.len()).any(|j| j != i && clause[j] == clause[i] && is_werden(&toks[j]));
+    let own_finite = (0..i).any(|j| clause[j] == clause[i] && toks[j].finite);
+    // A clause of its own (*…, weil X Y tötet*) has an active verb.
+    let subordinate =
+        (0..i).find(|&j| clause[j] == clause[i] && toks[j].word).is_some_and(|j| matches!(toks[j].pos, Some(Pos::SCONJ | Pos::PRON)));
+    same_clause || (!own_finite && !subordinate && (0..i).any(|j| is_werden(&toks[j])))
+}
+
+/// True when the target starting at `start` is in the agent phrase of a passive (*von X*,
+/// *vom Präsidenten X*, *durch Verbände der X*).
+fn passive_agent(toks: &[Tok], start: usize) -> bool {
+    let np_start = (start.saturating_sub(6)..start)
+        .rev()
+        .take_while(|&j| matches!(toks[j].pos, Some(Pos::DET | Pos::ADJ | Pos::NOUN | Pos::PROPN | Pos::NUM)))
+        .last()
+        .unwrap_or(start);
+    np_start > 0 && matches!(toks[np_start - 1].lower.as_str(), "von" | "durch" | "vom")
+}
+
+/// True when the noun phrase holding the token at `start` follows a preposition (*in der
+/// Zeitung X*, *gegenüber dem Sender X*): there it is no object of the clause's verb.
+fn in_prepositional_phrase(toks: &[Tok], start: usize) -> bool {
+    let mut j = start;
+    loop {
+        while j > 0 && matches!(toks[j - 1].pos, Some(Pos::ADJ | Pos::NOUN | Pos::PROPN | Pos::NUM)) {
+            j -= 1;
+        }
+        // The article opens the noun phrase: *in Moskau die Schweiz* has two. A genitive
+        // article after a noun (*am Campus der Uni X*) opens an attribute: go on to its head.
+        if j > 0 && toks[j - 1].pos == Some(Pos::DET) {
+            j -= 1;
+            let genitive = matches!(toks[j].lower.as_str(), "der" | "des" | "eines" | "einer");
+            if genitive && j > 0 && matches!(toks[j - 1].pos, Some(Pos::NOUN | Pos::PROPN)) {
+                continue;
+            }
+        }
+        return j > 0 && toks[j - 1].pos == Some(Pos::ADP);
+    }
+}
+
 /// How far after a trigger its preposition may come: right after a noun (*Kritik an*), anywhere
 /// in the clause after a verb (*siegte am Samstag gegen*).
 fn reach(verb: bool) -> usize {
     if verb {
-        10
+        20
     } else {
         3
     }
@@ -436,11 +514,43 @@ fn views<'a>(text: &'a Text, sentence: &'a Sentence) -> Vec<Tok<'a>> {
         .collect()
 }
 
+/// The clause of each token: a new clause begins at punctuation that ends one; a parenthesis
+/// is a clause of its own, after which the clause around it goes on, so that *Roger Federer
+/// (Schweiz) siegte* keeps its subject next to its verb.
+fn clauses(toks: &[Tok]) -> Vec<usize> {
+    let mut clause = Vec::with_capacity(toks.len());
+    let mut next = 0;
+    let mut current = 0;
+    let mut outer: Vec<usize> = Vec::new();
+    for t in toks {
+        match t.form {
+            "(" => {
+                outer.push(current);
+                next += 1;
+                current = next;
+            }
+            ")" if !outer.is_empty() => {}
+            _ if t.brk => {
+                next += 1;
+                current = next;
+            }
+            _ => {}
+        }
+        clause.push(current);
+        if t.form == ")" {
+            if let Some(c) = outer.pop() {
+                current = c;
+            }
+        }
+    }
+    clause
+}
+
 /// Token range of each clause's subject: before the finite verb, or just after it when the
 /// clause opens with an adverbial (*Gestern drohte Nordkorea …*); after the conjunction in a
 /// verb-final clause.
 fn subject_regions(toks: &[Tok], clause: &[usize]) -> Vec<Option<(usize, usize)>> {
-    let nc = clause.last().map_or(0, |c| c + 1);
+    let nc = clause.iter().max().map_or(0, |c| c + 1);
     let mut out = vec![None; nc];
     let is_np = |t: &Tok| matches!(t.pos, Some(Pos::NOUN | Pos::PROPN | Pos::PRON));
     for (c, slot) in out.iter_mut().enumerate() {
@@ -459,11 +569,26 @@ fn subject_regions(toks: &[Tok], clause: &[usize]) -> Vec<Option<(usize, usize)>
                 np_end(v + 1).map(|e| (v + 1, e.min(v + 4)))
             }
             (_, Some(v)) if v > first => Some((first, v)),
-            (_, Some(v)) => np_end(v + 1).map(|e| (v + 1, e.min(v + 4))),
+            (_, Some(v)) => fronted_subject(toks, clause, v).or_else(|| np_end(v + 1).map(|e| (v + 1, e.min(v + 4)))),
             (_, None) => np_end(first).map(|e| (first, e)),
         };
     }
     out
+}
+
+/// The subject of a clause that opens with its finite verb at `verb` after an apposition or
+/// relative clause (*Sadiq Khan, einer der Abgeordneten, verurteilte …*): the noun phrase that
+/// opens the sentence, when its first clause has no verb of its own.
+fn fronted_subject(toks: &[Tok], clause: &[usize], verb: usize) -> Option<(usize, usize)> {
+    let first = toks.iter().position(|t| t.word)?;
+    if clause[first] == clause[verb] || !matches!(toks[first].pos, Some(Pos::DET | Pos::ADJ | Pos::NOUN | Pos::PROPN)) {
+        return None;
+    }
+    let end = (first..verb).take_while(|&j| clause[j] == clause[first]).last()? + 1;
+    if (first..end).any(|j| toks[j].finite) || !toks[verb - 1].brk {
+        return None;
+    }
+    Some((first, end))
 }
 
 /// The claims whose message or source touches the sentence.

@@ -75,6 +75,25 @@ fn negation_reverses_polarity() {
 }
 
 #[test]
+fn agents_patients_and_interrupted_subjects() {
+    // (text, target, label): the agent of a harmful act is against it, its victim stays
+    // neutral; a passive's subject is what the verb is done to; an apposition or a
+    // parenthesis between subject and verb does not hide the subject.
+    let cases = [
+        ("Am Sonntag wurden drei Dorfbewohner von Helga Brandt entführt.", "Helga Brandt", StanceLabel::Against),
+        ("Die Bande hatte Helga Brandt entführt.", "Helga Brandt", StanceLabel::Neutral),
+        ("Gestern wurde der ehemalige Vorstand Helga Brandt verhaftet.", "Helga Brandt", StanceLabel::Against),
+        ("Helga Brandt, die Sprecherin der Partei, kritisierte den Plan.", "Helga Brandt", StanceLabel::Neutral),
+        ("Helga Brandt (Schweiz) siegte zum Auftakt.", "Helga Brandt", StanceLabel::Favor),
+        ("Helga Brandt hat ihren Rücktritt eingereicht.", "Helga Brandt", StanceLabel::Neutral),
+    ];
+    for (text, target, label) in cases {
+        let doc = run(text, &[target]);
+        assert_eq!(stance_on(&doc, target).label, label, "{text}");
+    }
+}
+
+#[test]
 fn reported_evaluation_is_held_by_its_source() {
     let doc = run("Pjöngjang bezeichnete die Manöver der USA als gefährliche Provokation.", &["USA", "Pjöngjang"]);
     let usa = stance_on(&doc, "USA");
