@@ -21,8 +21,8 @@ does that fine-tuning in three steps:
 
 Usage (the shipped model):
   python3 tools/finetune-ner.py pack --models models --data ../shared/data --out target/ft/pack.npz
-  python3 tools/finetune-ner.py train --pack target/ft/pack.npz --out target/ft --configs 12:1e-4:4
-  python3 tools/finetune-ner.py export --tuned target/ft/tuned-12-0.0001-4.part*.npz \
+  python3 tools/finetune-ner.py train --pack target/ft/pack.npz --out target/ft --configs 8:2e-4:6
+  python3 tools/finetune-ner.py export --tuned target/ft/tuned-8-0.0002-6.part*.npz \
       --out models/ner/encoder.gguf --head models/ner/head.bin
 `--configs` takes several LAYERS:LR:EPOCHS at once; each logs its dev F1 per epoch (the tuned
 classifier alone, strict outer spans, derived excluded) to finetune-log.jsonl. On a GPU the
