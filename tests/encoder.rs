@@ -35,6 +35,15 @@ mod reference {
             .collect()
     }
 
+    /// Model inputs (`<s>` prefix + text `</s>`) of the reference texts that fit `max_tokens`.
+    pub(super) fn reference_inputs(tok: &SubwordTokenizer, max_tokens: usize) -> Vec<Vec<u32>> {
+        reference()
+            .into_iter()
+            .filter(|i| i.token_count <= max_tokens)
+            .map(|i| tok.with_specials(&tok.ids(&format!("{}{}", i.prefix, i.text)).expect("tokenize")))
+            .collect()
+    }
+
     /// Tolerance on each component of the normalized embedding (see the test).
     const MAX_ABS: f32 = 3e-3;
     /// Minimum cosine similarity to the reference.
@@ -91,9 +100,7 @@ mod reference {
     fn batched_equals_single() {
         let enc = CandleEncoder::load(model_dir().join("e5-small-q4_0.gguf")).expect("load model");
         let tok = SubwordTokenizer::from_file(model_dir().join("tokenizer.json")).expect("load tokenizer");
-        let items: Vec<Item> = reference().into_iter().filter(|i| i.token_count <= enc.max_tokens()).collect();
-        let inputs: Vec<Vec<u32>> =
-            items.iter().map(|i| tok.with_specials(&tok.ids(&format!("{}{}", i.prefix, i.text)).expect("tokenize"))).collect();
+        let inputs = reference_inputs(&tok, enc.max_tokens());
         let batched = enc.encode(&inputs).expect("batch");
         for (input, b) in inputs.iter().zip(&batched) {
             let single = enc.encode(std::slice::from_ref(input)).expect("single");
@@ -359,7 +366,7 @@ mod torch {
     use lesart::encoder::{mean_pool_normalized, CandleEncoder, Encoder, EncoderError, SubwordTokenizer, TorchEncoder, WeightMode};
 
     use super::load_errors::{invalid_by, model, scratch};
-    use super::reference::{check_reference, max_abs_diff, model_dir, reference, Item};
+    use super::reference::{check_reference, max_abs_diff, model_dir, reference_inputs};
 
     /// Loaded once: converting the weights takes a few seconds and 470 MB.
     fn encoder() -> &'static TorchEncoder {
@@ -435,9 +442,7 @@ mod torch {
     fn batched_equals_single() {
         let enc = encoder();
         let tok = tokenizer();
-        let items: Vec<Item> = reference().into_iter().filter(|i| i.token_count <= enc.max_tokens()).collect();
-        let inputs: Vec<Vec<u32>> =
-            items.iter().map(|i| tok.with_specials(&tok.ids(&format!("{}{}", i.prefix, i.text)).expect("tokenize"))).collect();
+        let inputs = reference_inputs(&tok, enc.max_tokens());
         let batched = enc.encode(&inputs).expect("batch");
         for (input, b) in inputs.iter().zip(&batched) {
             let single = enc.encode(std::slice::from_ref(input)).expect("single");

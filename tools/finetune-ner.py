@@ -69,13 +69,6 @@ def quantize_q8_0(w):
     return out.reshape(rows, cols // 32 * Q8_BLOCK)
 
 
-def dequantize_q8_0(raw, rows, cols):
-    blocks = np.asarray(raw, dtype=np.uint8).reshape(rows * cols // 32, Q8_BLOCK)
-    d = blocks[:, :2].copy().view(np.float16).astype(np.float32)
-    q = blocks[:, 2:].copy().view(np.int8).astype(np.float32)
-    return (q * d).reshape(rows, cols)
-
-
 # ---------------------------------------------------------------------------------------------
 # pack
 
@@ -456,7 +449,6 @@ def train(args):
         total = steps_per_epoch * epochs
         warm = max(1, int(0.1 * total))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / (total - warm))))
-        step = 0
         for epoch in range(epochs):
             loss_sum, t0 = 0.0, time.time()
             for sel in length_sorted_batches("train", rng, args.batch):
@@ -468,7 +460,6 @@ def train(args):
                 opt.step()
                 sched.step()
                 loss_sum += loss.detach().item()
-                step += 1
             f1, pr, rc = evaluate(model)
             log({"config": name, "epoch": epoch + 1, "loss": round(loss_sum / steps_per_epoch, 4), "dev_f1": round(f1, 4), "p": round(pr, 4), "r": round(rc, 4), "epoch_s": round(time.time() - t0, 1), "device": dev_name})
         path = os.path.join(args.work, name + ".npz")
@@ -482,7 +473,6 @@ def train(args):
             parts = split_npz(path, args.out, args.part_mb * 1e6)
             best[n_layers] = (f1, parts)
             log({"best_for_layers": n_layers, "dev_f1": round(f1, 4), "files": [os.path.basename(x) for x in parts]})
-        return True
 
     best = {}
     for spec in args.configs.split(","):

@@ -53,24 +53,24 @@ impl WordEncoder {
     /// call into candle's pool holds a lock) and spin on the cores they need. On two cores this
     /// is about 25% faster.
     pub fn load(models_dir: &Path) -> Result<WordEncoder, EncoderError> {
-        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-            std::env::set_var("CANDLE_NUM_THREADS", "1");
-        }
-        let dir = models_dir.join(ENCODER_SUBDIR);
-        let encoder = CandleEncoder::load(dir.join(WEIGHTS_FILE))?.with_layer_mean(WORD_LAYER_MEAN);
-        let tokenizer = SubwordTokenizer::from_file(dir.join(TOKENIZER_FILE))?;
-        Ok(WordEncoder::new(Box::new(encoder), tokenizer))
+        Self::on_candle(models_dir, |weights| Ok(CandleEncoder::load(weights)?.with_layer_mean(WORD_LAYER_MEAN)))
     }
 
     /// Loads multilingual-e5-small from `models_dir/encoder/` with the layers fine-tuned for a
     /// task from `tuned` (see [`CandleEncoder::load_tuned`]); word vectors are the last layer's,
     /// the one the task's classifier was trained on. Threads as in [`load`](Self::load).
     pub fn load_tuned(models_dir: &Path, tuned: &Path) -> Result<WordEncoder, EncoderError> {
+        Self::on_candle(models_dir, |weights| CandleEncoder::load_tuned(weights, tuned, WeightMode::default()))
+    }
+
+    /// The tokenizer of `models_dir/encoder/` with the candle encoder `build` makes from the
+    /// base weights' path, after limiting candle to one thread (see [`load`](Self::load)).
+    fn on_candle(models_dir: &Path, build: impl FnOnce(&Path) -> Result<CandleEncoder, EncoderError>) -> Result<WordEncoder, EncoderError> {
         if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
             std::env::set_var("CANDLE_NUM_THREADS", "1");
         }
         let dir = models_dir.join(ENCODER_SUBDIR);
-        let encoder = CandleEncoder::load_tuned(dir.join(WEIGHTS_FILE), tuned, WeightMode::default())?;
+        let encoder = build(&dir.join(WEIGHTS_FILE))?;
         let tokenizer = SubwordTokenizer::from_file(dir.join(TOKENIZER_FILE))?;
         Ok(WordEncoder::new(Box::new(encoder), tokenizer))
     }

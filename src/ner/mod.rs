@@ -46,7 +46,12 @@ pub const TUNED_ENCODER_FILE: &str = "encoder.gguf";
 /// The word encoder of the accurate model: multilingual-e5-small with its layers fine-tuned on
 /// GermEval 2014 train.
 pub(crate) fn load_word_encoder(models_dir: &Path) -> Result<WordEncoder> {
-    Ok(WordEncoder::load_tuned(models_dir, &models_dir.join(MODEL_SUBDIR).join(TUNED_ENCODER_FILE))?)
+    Ok(WordEncoder::load_tuned(models_dir, &tuned_encoder_path(models_dir))?)
+}
+
+/// Where the accurate model's fine-tuned encoder layers lie under `models_dir`.
+pub(crate) fn tuned_encoder_path(models_dir: &Path) -> std::path::PathBuf {
+    models_dir.join(MODEL_SUBDIR).join(TUNED_ENCODER_FILE)
 }
 
 /// File name of the auxiliary model (trained on other corpora) whose labels are features of the

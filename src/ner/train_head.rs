@@ -73,7 +73,7 @@ pub fn train_contextual(config: &HeadTrainConfig) -> Result<HeadTrainReport> {
     let labels: Vec<Vec<usize>> = sentences.iter().map(labels_of).collect();
     let forms: Vec<Vec<&str>> = sentences.iter().map(|s| s.tokens.iter().map(String::as_str).collect()).collect();
     // Vectors from another encoder must not be reused: the tuned layers are part of the key.
-    let encoder_path = config.models_dir.join(super::MODEL_SUBDIR).join(super::TUNED_ENCODER_FILE);
+    let encoder_path = super::tuned_encoder_path(&config.models_dir);
     let encoder_bytes = std::fs::read(&encoder_path).map_err(|source| Error::Io { path: encoder_path.clone(), source })?;
     let fingerprint = fingerprint(&forms, fnv(&encoder_bytes));
     let t0 = Instant::now();
