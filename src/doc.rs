@@ -319,6 +319,17 @@ impl StanceLabel {
     /// All labels, in the order reports and confusion matrices use.
     pub const ALL: [StanceLabel; 3] = [StanceLabel::Favor, StanceLabel::Against, StanceLabel::Neutral];
 
+    /// Favor at or above `threshold`, against at or below its negative, else neutral.
+    pub fn from_score(score: f32, threshold: f32) -> StanceLabel {
+        if score >= threshold {
+            StanceLabel::Favor
+        } else if score <= -threshold {
+            StanceLabel::Against
+        } else {
+            StanceLabel::Neutral
+        }
+    }
+
     /// The label as the JSON output writes it.
     pub fn name(self) -> &'static str {
         match self {
@@ -427,6 +438,9 @@ pub struct Sentence {
     pub stance: Vec<Stance>,
     /// The sentence's modality, once the modality stage has run.
     pub modality: Option<SentenceModality>,
+    /// Contextual vectors of the tokens (one row per token), left by the accurate NER model
+    /// for the stance stage, which takes them; never written out.
+    pub vectors: Option<crate::encoder::TokenMatrix>,
 }
 
 /// One article: its decoded text and everything known about it.

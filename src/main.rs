@@ -166,6 +166,28 @@ enum TrainCommand {
         #[arg(long, value_name = "FILE")]
         vectors_cache: Option<PathBuf>,
     },
+    /// Train the stance head (models/stance/head.bin) on labelled (sentence, target) pairs:
+    /// a softmax regression over the rules' findings and the accurate NER model's vectors.
+    Stance {
+        /// Gold pairs to train on (repeatable).
+        #[arg(long, default_value = "tests/data/stance-train.jsonl")]
+        gold: Vec<PathBuf>,
+        /// The shared data folder the pairs' texts are read from.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// Directory with lesart's models; the head is written to its stance/.
+        #[arg(long, value_name = "DIR")]
+        models: Option<PathBuf>,
+        /// L2 penalty on the weights.
+        #[arg(long, default_value_t = 1e-2)]
+        l2: f64,
+        /// Full-batch optimisation steps.
+        #[arg(long, default_value_t = 400)]
+        steps: usize,
+        /// Write every pair's label and head input to FILE (JSONL) instead of training.
+        #[arg(long, value_name = "FILE")]
+        dump: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -293,6 +315,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let ner = lesart::ner::Ner::load_model(&dir, ner.parse()?)?;
             let report = lesart::ner::eval_file(&ner, &gold, format.parse()?, with_derived)?;
             print_report(&report, json)
+        }
+        Command::Train(TrainCommand::Stance { gold, data, models, l2, steps, dump }) => {
+            let dir = models.unwrap_or_else(|| PathBuf::from("models"));
+            let config = Config { models_dir: dir.clone(), keep_vectors: true, ..Config::default() };
+            let pipeline = Pipeline::new(&config)?;
+            let stage = lesart::stance::StanceStage::load(&dir, &[])?.without_head();
+            let (mut pairs, mut training) = (0, Vec::new());
+            for g in &gold {
+                let (n, mut t) = lesart::stance::training_pairs(&|text: &str| pipeline.analyze_text("gold", text), &stage, g, &data)?;
+                pairs += n;
+                training.append(&mut t);
+            }
+            if let Some(path) = dump {
+                let mut out = String::new();
+                for p in &training {
+                    out.push_str(&serde_json::to_string(p)?);
+                    out.push('\n');
+                }
+                lesart::report::write_atomically(&path, out.as_bytes())?;
+                eprintln!("{} of {pairs} pairs written to {}", training.len(), path.display());
+                return Ok(ExitCode::SUCCESS);
+            }
+            let head_config = lesart::stance::StanceHeadConfig { l2, steps, ..Default::default() };
+            let path = dir.join(lesart::stance::MODEL_SUBDIR).join(lesart::stance::HEAD_FILE);
+            let report = lesart::stance::train_stance(pairs, &training, &head_config, &path)?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Train(TrainCommand::Ner { data, models, part, epochs, seed, head_epochs, fusion_weight, vectors_cache }) => {
             let dir = models.unwrap_or_else(|| PathBuf::from("models"));

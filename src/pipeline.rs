@@ -30,6 +30,9 @@ pub struct Config {
     pub targets: Vec<String>,
     /// Which NER model tags (`--ner fast|accurate`).
     pub ner: NerModel,
+    /// Keep the contextual token vectors on the sentences after the run (to train the stance
+    /// head on them); by default they are dropped once the stance stage has read them.
+    pub keep_vectors: bool,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             max_file_bytes: crate::ingest::DEFAULT_MAX_BYTES,
             targets: Vec::new(),
             ner: NerModel::default(),
+            keep_vectors: false,
         }
     }
 }
@@ -91,6 +95,7 @@ pub struct Pipeline {
     document_stages: Vec<Box<dyn DocumentStage>>,
     gazetteers: std::sync::Arc<crate::ner::gazetteer::Gazetteers>,
     pool: rayon::ThreadPool,
+    keep_vectors: bool,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -130,6 +135,7 @@ impl Pipeline {
             ],
             gazetteers,
             pool,
+            keep_vectors: config.keep_vectors,
         })
     }
 
@@ -150,6 +156,9 @@ impl Pipeline {
         });
         for stage in &self.document_stages {
             stage.process(doc);
+        }
+        if !self.keep_vectors {
+            doc.sentences.iter_mut().for_each(|s| s.vectors = None);
         }
     }
 

@@ -23,7 +23,7 @@ pub use train::{train, TrainConfig, TrainReport};
 pub use train_head::{train_contextual, HeadTrainConfig, HeadTrainReport};
 
 use crate::doc::{Entity, EntityLabel, Pos, Sentence, Span, Text};
-use crate::encoder::WordEncoder;
+use crate::encoder::{TokenMatrix, WordEncoder};
 use crate::error::{Error, Result};
 use crate::morphology::Morphology;
 use crate::stage::SentenceStage;
@@ -201,18 +201,34 @@ impl Ner {
     /// of mentions per sentence. Should the encoder fail on a batch, those sentences are tagged
     /// by the perceptron alone rather than lost.
     pub fn tag_sentences(&self, sentences: &[(&[&str], &[Option<Pos>])]) -> Vec<Vec<Mention>> {
-        let head_scores: Vec<Option<Vec<f32>>> = match &self.contextual {
+        self.tag_with_vectors(sentences).into_iter().map(|(m, _)| m).collect()
+    }
+
+    /// As [`Ner::tag_sentences`], also giving each sentence's contextual word vectors where
+    /// the accurate model computed them (the stance stage reads them).
+    pub fn tag_with_vectors(&self, sentences: &[(&[&str], &[Option<Pos>])]) -> Vec<(Vec<Mention>, Option<TokenMatrix>)> {
+        let vectors: Vec<Option<TokenMatrix>> = match &self.contextual {
             Some(c) => {
                 let forms: Vec<&[&str]> = sentences.iter().map(|s| s.0).collect();
                 match c.words.encode(&forms) {
-                    Ok(vectors) => vectors.iter().map(|v| Some(c.head.log_probs(v))).collect(),
+                    Ok(vectors) => vectors.into_iter().map(Some).collect(),
                     Err(_) => vec![None; sentences.len()],
                 }
             }
             None => vec![None; sentences.len()],
         };
         let weight = self.contextual.as_ref().map_or(0.0, |c| c.head.fusion_weight());
-        sentences.iter().zip(&head_scores).map(|((forms, pos), head)| self.tag_one(forms, pos, head.as_deref(), weight)).collect()
+        sentences
+            .iter()
+            .zip(vectors)
+            .map(|((forms, pos), v)| {
+                let head = match (&self.contextual, &v) {
+                    (Some(c), Some(v)) => Some(c.head.log_probs(v)),
+                    _ => None,
+                };
+                (self.tag_one(forms, pos, head.as_deref(), weight), v)
+            })
+            .collect()
     }
 
     /// Decodes one sentence; `head` (n × labels log-probabilities) is added with `weight` to
@@ -356,16 +372,16 @@ impl SentenceStage for Ner {
             inputs.push((forms, pos));
         }
         let borrowed: Vec<(&[&str], &[Option<Pos>])> = inputs.iter().map(|(f, p)| (f.as_slice(), p.as_slice())).collect();
-        let mut tagged = self.tag_sentences(&borrowed).into_iter();
+        let mut tagged = self.tag_with_vectors(&borrowed).into_iter();
         for sentence in sentences.iter_mut() {
             if sentence.boilerplate {
                 sentence.entities.clear();
                 continue;
             }
+            let (mentions, vectors) = tagged.next().unwrap_or_default();
+            sentence.vectors = vectors.filter(|v| v.rows() == sentence.tokens.len());
             let tokens = &sentence.tokens;
-            sentence.entities = tagged
-                .next()
-                .unwrap_or_default()
+            sentence.entities = mentions
                 .into_iter()
                 .map(|m| Entity {
                     span: Span::new(tokens[m.start].span.start, tokens[m.end - 1].span.end),

@@ -82,12 +82,13 @@ fn scores(conf: &[[usize; 3]; 3]) -> (Vec<ClassScores>, f64) {
 
 /// One gold pair.
 #[derive(Debug, Clone)]
-struct Gold {
-    corpus: String,
-    doc: usize,
-    target: Span,
-    label: usize,
-    holder: StanceHolder,
+pub(crate) struct Gold {
+    pub(crate) corpus: String,
+    pub(crate) doc: usize,
+    pub(crate) target: Span,
+    /// Index into [`StanceLabel::ALL`].
+    pub(crate) label: usize,
+    pub(crate) holder: StanceHolder,
 }
 
 fn parse_gold(text: &str, path: &Path) -> Result<Vec<Gold>> {
@@ -156,6 +157,41 @@ fn load_corpus(path: &Path) -> Result<Vec<String>> {
     }
 }
 
+/// A gold file's pairs and the analysed documents they name.
+pub(crate) struct GoldDocuments {
+    pub(crate) pairs: Vec<Gold>,
+    pub(crate) docs: HashMap<(String, usize), Document>,
+}
+
+impl GoldDocuments {
+    /// Reads the gold pairs and runs `pipeline_fn` on every document they name (texts from
+    /// `data_dir`), on all workers.
+    pub(crate) fn load(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), gold: &Path, data_dir: &Path) -> Result<GoldDocuments> {
+        let text = std::fs::read_to_string(gold).map_err(|e| Error::io(gold, e))?;
+        let pairs = parse_gold(&text, gold)?;
+        let mut corpora: HashMap<String, Vec<String>> = HashMap::new();
+        for g in &pairs {
+            if !corpora.contains_key(&g.corpus) {
+                corpora.insert(g.corpus.clone(), load_corpus(&data_dir.join(&g.corpus))?);
+            }
+        }
+        // Each document once (texts borrowed from `corpora`, complete by now).
+        let mut wanted: HashMap<(String, usize), &str> = HashMap::new();
+        for g in &pairs {
+            let texts = corpora.get(&g.corpus).map(Vec::as_slice).unwrap_or(&[]);
+            let t = texts.get(g.doc).ok_or_else(|| Error::Usage(format!("{}: no document {} in {}", gold.display(), g.doc, g.corpus)))?;
+            wanted.insert((g.corpus.clone(), g.doc), t.as_str());
+        }
+        let docs = wanted.par_iter().map(|(key, t)| (key.clone(), pipeline_fn(t))).collect();
+        Ok(GoldDocuments { pairs, docs })
+    }
+
+    /// The document of a pair.
+    pub(crate) fn doc(&self, g: &Gold) -> Option<&Document> {
+        self.docs.get(&(g.corpus.clone(), g.doc))
+    }
+}
+
 /// Runs `pipeline_fn` on every document the gold file names (texts from `data_dir`) and
 /// compares the stance on each gold target: the system stance whose span overlaps the target
 /// most, neutral when there is none.
@@ -167,23 +203,7 @@ pub fn eval_stance(
     data_dir: &Path,
     show_errors: usize,
 ) -> Result<StanceReport> {
-    let text = std::fs::read_to_string(gold).map_err(|e| Error::io(gold, e))?;
-    let pairs = parse_gold(&text, gold)?;
-    let mut corpora: HashMap<String, Vec<String>> = HashMap::new();
-    for g in &pairs {
-        if !corpora.contains_key(&g.corpus) {
-            corpora.insert(g.corpus.clone(), load_corpus(&data_dir.join(&g.corpus))?);
-        }
-    }
-    // Each document once (texts borrowed from `corpora`, complete by now).
-    let mut wanted: HashMap<(String, usize), &str> = HashMap::new();
-    for g in &pairs {
-        let texts = corpora.get(&g.corpus).map(Vec::as_slice).unwrap_or(&[]);
-        let t = texts.get(g.doc).ok_or_else(|| Error::Usage(format!("{}: no document {} in {}", gold.display(), g.doc, g.corpus)))?;
-        wanted.insert((g.corpus.clone(), g.doc), t.as_str());
-    }
-    // Documents are independent: analyse them on all workers.
-    let docs: HashMap<(String, usize), Document> = wanted.par_iter().map(|(key, t)| (key.clone(), pipeline_fn(t))).collect();
+    let GoldDocuments { pairs, docs } = GoldDocuments::load(pipeline_fn, gold, data_dir)?;
     let mut conf = [[0usize; 3]; 3];
     let (mut holder_ok, mut unmatched) = (0usize, 0usize);
     let mut errors = Vec::new();

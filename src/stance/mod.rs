@@ -20,13 +20,17 @@
 
 pub mod eval;
 pub mod frames;
+pub mod head;
 pub mod lexicon;
 pub mod summary;
+pub mod train;
 
 pub use eval::{eval_stance, StanceReport};
 pub use frames::{Frame, Frames, Role};
+pub use head::{pair_features, train_stance_head, RuleSignals, StanceHead, StanceHeadConfig, HEAD_FILE};
 pub use lexicon::{verb_candidates, Lexicon, Scope};
 pub use summary::{summarize, ActorStance, StanceSummary, StrongSentence};
+pub use train::{train_stance, training_pairs, StanceTrainReport, TrainingPair};
 
 use crate::doc::{Claim, Document, Pos, Sentence, Span, Stance, StanceHolder, StanceLabel, Text};
 use crate::error::{Error, Result};
@@ -63,6 +67,8 @@ pub struct StanceStage {
     /// User targets: the name as given and its lower-cased words.
     targets: Vec<(Box<str>, Vec<String>)>,
     params: Params,
+    /// The learned head, when `models/stance/head.bin` exists.
+    head: Option<StanceHead>,
 }
 
 impl StanceStage {
@@ -80,7 +86,20 @@ impl StanceStage {
             }
             users.push((Box::from(t.trim()), words));
         }
-        Ok(StanceStage { lexicon, frames, targets: users, params: Params::default() })
+        let head_path = dir.join(HEAD_FILE);
+        let head = if head_path.exists() { Some(StanceHead::load(&head_path)?) } else { None };
+        Ok(StanceStage { lexicon, frames, targets: users, params: Params::default(), head })
+    }
+
+    /// The same stage with the rules alone deciding (no learned head).
+    pub fn without_head(mut self) -> StanceStage {
+        self.head = None;
+        self
+    }
+
+    /// True when the learned head is loaded.
+    pub fn has_head(&self) -> bool {
+        self.head.is_some()
     }
 
     /// Replaces the scorer weights.
@@ -96,7 +115,27 @@ impl StanceStage {
 
     /// Stances of one sentence; `claims` are the document's claims whose message or source
     /// touches the sentence.
+    ///
+    /// With the learned head loaded and the sentence's contextual vectors at hand, the head
+    /// gives each label and score (favor minus against probability); otherwise the rules do.
     pub fn sentence_stance(&self, text: &Text, sentence: &Sentence, claims: &[&Claim]) -> Vec<Stance> {
+        let head = self.head.as_ref();
+        self.rule_stances(text, sentence, claims, head.is_some())
+            .into_iter()
+            .map(|(mut stance, features)| {
+                if let Some(p) = head.zip(features).and_then(|(h, x)| h.probs(&x)) {
+                    let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(2);
+                    stance.label = StanceLabel::ALL[best];
+                    stance.score = (p[0] - p[1]).clamp(-1.0, 1.0);
+                }
+                stance
+            })
+            .collect()
+    }
+
+    /// The rules' stance on each target of a sentence and, when `features` is asked for and
+    /// the sentence has contextual vectors, the head's input for it.
+    pub fn rule_stances(&self, text: &Text, sentence: &Sentence, claims: &[&Claim], features: bool) -> Vec<(Stance, Option<Vec<f32>>)> {
         let mut toks = views(text, sentence);
         self.mark_past_tense_verbs(&mut toks);
         if toks.is_empty() {
@@ -107,7 +146,17 @@ impl StanceStage {
             return Vec::new();
         }
         let a = self.analyse(&toks, &targets);
-        targets.iter().enumerate().map(|(k, t)| self.stance_for(k, t, &toks, &a, claims)).collect()
+        let vectors = sentence.vectors.as_ref().filter(|_| features);
+        let words: Vec<bool> = toks.iter().map(|t| t.word).collect();
+        targets
+            .iter()
+            .enumerate()
+            .map(|(k, t)| {
+                let (stance, signals) = self.stance_for(k, t, &toks, &a, claims);
+                let x = vectors.and_then(|v| pair_features(v, &words, t.ts, t.te, &signals, self.params.threshold));
+                (stance, x)
+            })
+            .collect()
     }
 
     /// Past-tense forms of trigger verbs that the morphology read as adjectives (*Bloomberg
@@ -330,49 +379,58 @@ impl StanceStage {
         Analysis { clause, pol, hits, agent_of, consumed, speaker, said }
     }
 
-    fn stance_for(&self, k: usize, t: &Target, toks: &[Tok], a: &Analysis, claims: &[&Claim]) -> Stance {
+    fn stance_for(&self, k: usize, t: &Target, toks: &[Tok], a: &Analysis, claims: &[&Claim]) -> (Stance, RuleSignals) {
         let p = self.params;
-        let mut evidence: Vec<usize> = Vec::new();
-        let sum: f32 = if !a.hits[k].is_empty() {
-            evidence.extend(a.hits[k].iter().map(|h| h.1));
-            a.hits[k].iter().map(|h| h.0).sum::<f32>() * 1.5
-        } else {
-            let own: Vec<&&Claim> = claims.iter().filter(|c| c.source.is_some_and(|s| s.overlaps(t.span))).collect();
-            let tc = a.clause[t.ts];
-            let mut s = 0.0;
-            for (j, &v) in a.pol.iter().enumerate() {
-                if v == 0.0 || a.consumed[j] {
-                    continue;
-                }
-                // The critic gets nothing from what it criticises.
-                if a.agent_of[k] && a.clause[j] == tc {
-                    continue;
-                }
-                if own.iter().any(|c| c.message.iter().any(|m| m.contains(toks[j].span))) {
-                    continue;
-                }
-                let d = if j < t.ts { t.ts - j } else { j.saturating_sub(t.te - 1) } as f32;
-                let w = 1.0 / (1.0 + d / p.decay) * if a.clause[j] == tc { 1.0 } else { p.other_clause };
-                s += v * w;
-                evidence.push(j);
+        let own: Vec<&&Claim> = claims.iter().filter(|c| c.source.is_some_and(|s| s.overlaps(t.span))).collect();
+        let tc = a.clause[t.ts];
+        let (mut loose, mut loose_evidence) = (0.0, Vec::new());
+        let (mut positive, mut negative) = (0.0, 0.0);
+        for (j, &v) in a.pol.iter().enumerate() {
+            if v == 0.0 || a.consumed[j] {
+                continue;
             }
-            s
-        };
+            // The critic gets nothing from what it criticises.
+            if a.agent_of[k] && a.clause[j] == tc {
+                continue;
+            }
+            if own.iter().any(|c| c.message.iter().any(|m| m.contains(toks[j].span))) {
+                continue;
+            }
+            let d = if j < t.ts { t.ts - j } else { j.saturating_sub(t.te - 1) } as f32;
+            let w = 1.0 / (1.0 + d / p.decay) * if a.clause[j] == tc { 1.0 } else { p.other_clause };
+            loose += v * w;
+            loose_evidence.push(j);
+            if a.clause[j] == tc {
+                if v > 0.0 {
+                    positive += 1.0;
+                } else {
+                    negative += 1.0;
+                }
+            }
+        }
+        let frames: f32 = a.hits[k].iter().map(|h| h.0).sum();
+        let (sum, evidence) =
+            if a.hits[k].is_empty() { (loose, loose_evidence) } else { (frames * 1.5, a.hits[k].iter().map(|h| h.1).collect()) };
         let score = (sum * p.gain).tanh();
-        let label = if score >= p.threshold {
-            StanceLabel::Favor
-        } else if score <= -p.threshold {
-            StanceLabel::Against
-        } else {
-            StanceLabel::Neutral
-        };
+        let label = StanceLabel::from_score(score, p.threshold);
         let evidence: Vec<Span> = evidence.iter().map(|&j| toks[j].span).collect();
         let (holder, holder_span) = match (a.said[k], a.speaker[k]) {
             (Some(s), _) if !a.hits[k].is_empty() => (StanceHolder::Source, Some(s)),
             (_, Some(s)) => (StanceHolder::Source, Some(s)),
             _ => holder(t.span, &evidence, claims),
         };
-        Stance { target: t.name.clone(), span: t.span, label, score, evidence, holder, holder_span }
+        let signals = RuleSignals {
+            score,
+            frames,
+            loose,
+            positive,
+            negative,
+            agent: a.agent_of[k],
+            speaker: a.speaker[k].is_some(),
+            spoken_of: a.said[k].is_some(),
+            source: !own.is_empty(),
+        };
+        (Stance { target: t.name.clone(), span: t.span, label, score, evidence, holder, holder_span }, signals)
     }
 }
 
@@ -592,7 +650,7 @@ fn fronted_subject(toks: &[Tok], clause: &[usize], verb: usize) -> Option<(usize
 }
 
 /// The claims whose message or source touches the sentence.
-fn claims_near(claims: &[Claim], span: Span) -> Vec<&Claim> {
+pub(crate) fn claims_near(claims: &[Claim], span: Span) -> Vec<&Claim> {
     claims.iter().filter(|c| c.message.iter().any(|m| m.overlaps(span)) || c.source.is_some_and(|s| span.contains(s))).collect()
 }
 

@@ -1,0 +1,93 @@
+//! Training the stance head (`lesart train stance`): every gold pair whose target the system
+//! finds gets the head's input computed by the rules-only stage over the accurate NER model's
+//! vectors; a softmax regression is fitted to the gold labels.
+
+use super::eval::GoldDocuments;
+use super::head::{train_stance_head, StanceHead, StanceHeadConfig};
+use super::{claims_near, StanceStage};
+use crate::doc::{Claim, Document};
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// One gold pair as the head sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainingPair {
+    /// The gold file it came from.
+    pub gold: String,
+    /// Gold label index (favor 0, against 1, neutral 2).
+    pub label: usize,
+    /// The head's input.
+    pub features: Vec<f32>,
+}
+
+/// What [`train_stance`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StanceTrainReport {
+    /// Gold pairs read.
+    pub pairs: usize,
+    /// Pairs trained on (the others' targets were not found, or had no vectors).
+    pub trained_on: usize,
+    /// Training pairs per class: favor, against, neutral.
+    pub per_class: [usize; 3],
+    /// Training accuracy of the fitted head.
+    pub training_accuracy: f64,
+    /// Where the head was written.
+    pub head: PathBuf,
+    /// Its size in bytes.
+    pub bytes: usize,
+}
+
+/// The training pairs of one gold file: documents analysed by `pipeline_fn`, which must keep
+/// the contextual vectors (see [`crate::pipeline::Config::keep_vectors`]); each pair's input
+/// is computed by `stage` on the system stance target that overlaps the gold target most.
+pub fn training_pairs(
+    pipeline_fn: &(dyn Fn(&str) -> Document + Sync),
+    stage: &StanceStage,
+    gold: &Path,
+    data_dir: &Path,
+) -> Result<(usize, Vec<TrainingPair>)> {
+    let gd = GoldDocuments::load(pipeline_fn, gold, data_dir)?;
+    let mut out = Vec::new();
+    for g in &gd.pairs {
+        let Some(doc) = gd.doc(g) else { continue };
+        let Some(sentence) = doc.sentences.iter().find(|s| s.span.contains(g.target) && !s.boilerplate) else { continue };
+        let claims: Vec<Claim> = doc.sentences.iter().flat_map(|s| s.claims.iter().cloned()).collect();
+        let near = claims_near(&claims, sentence.span);
+        let best = stage
+            .rule_stances(&doc.text, sentence, &near, true)
+            .into_iter()
+            .filter(|(st, x)| st.span.overlaps(g.target) && x.is_some())
+            .max_by_key(|(st, _)| st.span.end.min(g.target.end).saturating_sub(st.span.start.max(g.target.start)));
+        if let Some((_, Some(features))) = best {
+            out.push(TrainingPair { gold: gold.display().to_string(), label: g.label, features });
+        }
+    }
+    Ok((gd.pairs.len(), out))
+}
+
+/// Fits the head to the pairs and writes it to `head_path`.
+pub fn train_stance(pairs: usize, training: &[TrainingPair], config: &StanceHeadConfig, head_path: &Path) -> Result<StanceTrainReport> {
+    let rows: Vec<Vec<f32>> = training.iter().map(|p| p.features.clone()).collect();
+    let labels: Vec<usize> = training.iter().map(|p| p.label).collect();
+    let head: StanceHead = train_stance_head(&rows, &labels, config)?;
+    let mut per_class = [0usize; 3];
+    labels.iter().for_each(|&l| per_class[l] += 1);
+    let correct = rows
+        .iter()
+        .zip(&labels)
+        .filter(|(x, &l)| head.probs(x).is_some_and(|p| (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])) == Some(l)))
+        .count();
+    if let Some(dir) = head_path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let bytes = head.save(head_path)?;
+    Ok(StanceTrainReport {
+        pairs,
+        trained_on: training.len(),
+        per_class,
+        training_accuracy: correct as f64 / training.len().max(1) as f64,
+        head: head_path.to_path_buf(),
+        bytes,
+    })
+}
