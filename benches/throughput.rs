@@ -1,5 +1,5 @@
-//! Throughput on one core: ingest + segment + morphology in words per second, and the NER and
-//! modality stages alone in tokens per second.
+//! Throughput on one core: ingest + segment + morphology in words per second, and the NER,
+//! modality and stance stages alone in tokens per second (stance also with its learned head).
 //!
 //! Reads the 1,028 derStandard articles of `../shared/data/gnad10k/articles.csv` when present,
 //! else the sample corpus. Run with `cargo bench`; criterion prints elements/s, which are words.
@@ -109,6 +109,32 @@ fn throughput(c: &mut Criterion) {
         b.iter(|| {
             for doc in &mut docs {
                 stance.process(doc);
+            }
+        })
+    });
+    group.finish();
+
+    // The stance stage with its learned head, on documents the accurate NER model tagged (it
+    // leaves the token vectors the head reads); the first 100 articles, as encoding them all
+    // on one core would take minutes.
+    let accurate = Pipeline::new(&Config { jobs: 1, keep_vectors: true, ..Config::default() }).expect("models/ present");
+    let mut tagged: Vec<Document> = texts.iter().take(100).map(|t| accurate.analyze_text("b", t)).collect();
+    let tokens: u64 = tagged.iter().flat_map(|d| &d.sentences).filter(|s| !s.boilerplate).map(|s| s.tokens.len() as u64).sum();
+    let mut group = c.benchmark_group(format!("one core, tokens, {name}, first 100"));
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(tokens));
+    group.bench_function("stance with head", |b| {
+        b.iter(|| {
+            for doc in &mut tagged {
+                stance.process(doc);
+            }
+        })
+    });
+    group.bench_function("stance rules only", |b| {
+        let rules = stance.clone().without_head();
+        b.iter(|| {
+            for doc in &mut tagged {
+                rules.process(doc);
             }
         })
     });

@@ -179,7 +179,7 @@ enum TrainCommand {
         #[arg(long, value_name = "DIR")]
         models: Option<PathBuf>,
         /// L2 penalty on the weights.
-        #[arg(long, default_value_t = 1e-2)]
+        #[arg(long, default_value_t = 0.1)]
         l2: f64,
         /// Full-batch optimisation steps.
         #[arg(long, default_value_t = 400)]

@@ -120,6 +120,7 @@ impl Pipeline {
         let morphology = Morphology::load(&config.models_dir)?;
         let ner = Ner::load_model(&config.models_dir, config.ner)?;
         let gazetteers = ner.gazetteers_shared();
+        let stance = StanceStage::load(&config.models_dir, &config.targets)?.for_vectors(ner.stance_vector_dim())?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.jobs)
             .build()
@@ -129,10 +130,7 @@ impl Pipeline {
             segmenter: Segmenter::default(),
             sentence_stages: vec![Box::new(morphology), Box::new(ner)],
             // Stance reads the claims, so it runs after modality.
-            document_stages: vec![
-                Box::new(Modality::load(&config.models_dir)?),
-                Box::new(StanceStage::load(&config.models_dir, &config.targets)?),
-            ],
+            document_stages: vec![Box::new(Modality::load(&config.models_dir)?), Box::new(stance)],
             gazetteers,
             pool,
             keep_vectors: config.keep_vectors,

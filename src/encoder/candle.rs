@@ -96,6 +96,8 @@ pub struct CandleEncoder {
     device: Device,
     /// How many of the last layers `encode` averages.
     layer_mean: usize,
+    /// Layers whose mean `encode` appends to each vector.
+    side: Option<std::ops::Range<usize>>,
 }
 
 /// Reads tensors from one GGUF file, checking dtype and shape of each.
@@ -330,7 +332,17 @@ impl CandleEncoder {
                 out_ln: ld.layer_norm(&format!("{p}.layer_output_norm"), h, cfg.eps)?,
             });
         }
-        Ok(CandleEncoder { cfg, word: Arc::new(word), pos, token_type, emb_ln, layers, device: ld.device.clone(), layer_mean: 1 })
+        Ok(CandleEncoder {
+            cfg,
+            word: Arc::new(word),
+            pos,
+            token_type,
+            emb_ln,
+            layers,
+            device: ld.device.clone(),
+            layer_mean: 1,
+            side: None,
+        })
     }
 
     /// Makes [`Encoder::encode`] return the mean of the last `k` layers' outputs instead of the
@@ -339,6 +351,16 @@ impl CandleEncoder {
     /// for sentence similarity.
     pub fn with_layer_mean(mut self, k: usize) -> Self {
         self.layer_mean = k.clamp(1, self.cfg.layers.max(1));
+        self
+    }
+
+    /// Makes [`Encoder::encode`] append to each token's vector the mean of layers
+    /// `layers.start..layers.end` (counting from 0, clamped to the model's layers), doubling
+    /// [`Encoder::dim`]: one pass serves a task head that reads the last layer and another
+    /// that reads earlier, less task-specific layers. An empty range appends nothing.
+    pub fn with_side_layers(mut self, layers: std::ops::Range<usize>) -> Self {
+        let end = layers.end.min(self.cfg.layers);
+        self.side = (layers.start < end).then_some(layers.start..end);
         self
     }
 
@@ -366,6 +388,7 @@ impl CandleEncoder {
         let scale = 1.0 / (hd as f64).sqrt();
         let first_kept = self.layers.len().saturating_sub(self.layer_mean);
         let mut sum: Option<Tensor> = None;
+        let mut side: Option<Tensor> = None;
         for (li, ly) in self.layers.iter().enumerate() {
             let heads = |t: Tensor| t.reshape((b, l, nh, hd))?.transpose(1, 2)?.contiguous();
             let q = heads(ly.q.forward(&x)?)?;
@@ -385,17 +408,31 @@ impl CandleEncoder {
                     Some(s) => (s + &x)?,
                 });
             }
+            if self.side.as_ref().is_some_and(|r| r.contains(&li)) {
+                side = Some(match side {
+                    None => x.clone(),
+                    Some(s) => (s + &x)?,
+                });
+            }
         }
-        match sum {
-            Some(s) => (s / self.layer_mean as f64)?.reshape((b, l, h)),
-            None => x.reshape((b, l, h)),
+        let out = match sum {
+            Some(s) => (s / self.layer_mean as f64)?,
+            None => x,
+        };
+        match (side, &self.side) {
+            (Some(s), Some(r)) => Tensor::cat(&[&out, &(s / r.len() as f64)?], 1)?.reshape((b, l, 2 * h)),
+            _ => out.reshape((b, l, h)),
         }
     }
 }
 
 impl Encoder for CandleEncoder {
     fn dim(&self) -> usize {
-        self.cfg.hidden
+        if self.side.is_some() {
+            2 * self.cfg.hidden
+        } else {
+            self.cfg.hidden
+        }
     }
 
     fn max_tokens(&self) -> usize {
@@ -416,7 +453,7 @@ impl Encoder for CandleEncoder {
         }
         let hidden = self.forward(&ids, &mask, b, l)?;
         let hidden = hidden.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
-        let h = self.cfg.hidden;
+        let h = self.dim();
         let mut out = Vec::with_capacity(b);
         for (i, seq) in batch.iter().enumerate() {
             let start = i * l * h;

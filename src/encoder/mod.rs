@@ -67,6 +67,19 @@ impl TokenMatrix {
         &self.data
     }
 
+    /// The first `at` columns and the rest, as two matrices; `None` unless `0 < at < dim`.
+    pub fn split_columns(&self, at: usize) -> Option<(TokenMatrix, TokenMatrix)> {
+        if at == 0 || at >= self.dim {
+            return None;
+        }
+        let (mut left, mut right) = (Vec::with_capacity(self.rows() * at), Vec::with_capacity(self.rows() * (self.dim - at)));
+        for row in self.iter_rows() {
+            left.extend_from_slice(&row[..at]);
+            right.extend_from_slice(&row[at..]);
+        }
+        Some((TokenMatrix { dim: at, data: left }, TokenMatrix { dim: self.dim - at, data: right }))
+    }
+
     /// Consumes the matrix, returning the flat row-major data.
     pub fn into_vec(self) -> Vec<f32> {
         self.data

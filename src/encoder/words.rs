@@ -63,6 +63,12 @@ impl WordEncoder {
         Self::on_candle(models_dir, |weights| CandleEncoder::load_tuned(weights, tuned, WeightMode::default()))
     }
 
+    /// As [`load_tuned`](Self::load_tuned), each word vector followed by the mean of the
+    /// tuned model's layers `side` (see [`CandleEncoder::with_side_layers`]).
+    pub fn load_tuned_with_side(models_dir: &Path, tuned: &Path, side: std::ops::Range<usize>) -> Result<WordEncoder, EncoderError> {
+        Self::on_candle(models_dir, |weights| Ok(CandleEncoder::load_tuned(weights, tuned, WeightMode::default())?.with_side_layers(side)))
+    }
+
     /// The tokenizer of `models_dir/encoder/` with the candle encoder `build` makes from the
     /// base weights' path, after limiting candle to one thread (see [`load`](Self::load)).
     fn on_candle(models_dir: &Path, build: impl FnOnce(&Path) -> Result<CandleEncoder, EncoderError>) -> Result<WordEncoder, EncoderError> {

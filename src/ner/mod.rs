@@ -49,6 +49,11 @@ pub(crate) fn load_word_encoder(models_dir: &Path) -> Result<WordEncoder> {
     Ok(WordEncoder::load_tuned(models_dir, &tuned_encoder_path(models_dir))?)
 }
 
+/// The tuned encoder's layers whose mean the accurate model passes on to the stance stage,
+/// from the same pass as the last layer it reads itself: the upper half, 4 to 7 of 8 (of
+/// 0–3, 2–5, 4–7 and all 8, the one whose stance head scored best on the dev pairs).
+pub const STANCE_LAYERS: std::ops::Range<usize> = 4..8;
+
 /// Where the accurate model's fine-tuned encoder layers lie under `models_dir`.
 pub(crate) fn tuned_encoder_path(models_dir: &Path) -> std::path::PathBuf {
     models_dir.join(MODEL_SUBDIR).join(TUNED_ENCODER_FILE)
@@ -155,11 +160,11 @@ impl Ner {
             NerModel::Accurate => {
                 let head_path = dir.join(HEAD_FILE);
                 let head = EncoderHead::load(&head_path)?;
-                let words = load_word_encoder(models_dir)?;
-                if words.dim() != head.dim() {
+                let words = WordEncoder::load_tuned_with_side(models_dir, &tuned_encoder_path(models_dir), STANCE_LAYERS)?;
+                if words.dim() != 2 * head.dim() {
                     return Err(Error::ModelCorrupt {
                         path: head_path,
-                        reason: format!("reads {}-dimensional word vectors, the encoder gives {}", head.dim(), words.dim()),
+                        reason: format!("reads {}-dimensional word vectors, the encoder gives {}", head.dim(), words.dim() / 2),
                     });
                 }
                 Some(Contextual { words, head })
@@ -175,6 +180,12 @@ impl Ner {
         } else {
             NerModel::Fast
         }
+    }
+
+    /// Size of the token vectors the accurate model leaves for the stance stage
+    /// ([`STANCE_LAYERS`]); `None` for the fast model, which leaves none.
+    pub fn stance_vector_dim(&self) -> Option<usize> {
+        self.contextual.as_ref().map(|c| c.words.dim() - c.head.dim())
     }
 
     /// The gazetteers.
@@ -207,11 +218,12 @@ impl Ner {
     /// As [`Ner::tag_sentences`], also giving each sentence's contextual word vectors where
     /// the accurate model computed them (the stance stage reads them).
     pub fn tag_with_vectors(&self, sentences: &[(&[&str], &[Option<Pos>])]) -> Vec<(Vec<Mention>, Option<TokenMatrix>)> {
-        let vectors: Vec<Option<TokenMatrix>> = match &self.contextual {
+        // Each vector is the last layer (the head's input) followed by the stance layers' mean.
+        let vectors: Vec<Option<(TokenMatrix, TokenMatrix)>> = match &self.contextual {
             Some(c) => {
                 let forms: Vec<&[&str]> = sentences.iter().map(|s| s.0).collect();
                 match c.words.encode(&forms) {
-                    Ok(vectors) => vectors.into_iter().map(Some).collect(),
+                    Ok(vectors) => vectors.iter().map(|v| v.split_columns(c.head.dim())).collect(),
                     Err(_) => vec![None; sentences.len()],
                 }
             }
@@ -223,10 +235,10 @@ impl Ner {
             .zip(vectors)
             .map(|((forms, pos), v)| {
                 let head = match (&self.contextual, &v) {
-                    (Some(c), Some(v)) => Some(c.head.log_probs(v)),
+                    (Some(c), Some((last, _))) => Some(c.head.log_probs(last)),
                     _ => None,
                 };
-                (self.tag_one(forms, pos, head.as_deref(), weight), v)
+                (self.tag_one(forms, pos, head.as_deref(), weight), v.map(|(_, side)| side))
             })
             .collect()
     }

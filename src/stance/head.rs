@@ -73,15 +73,24 @@ impl RuleSignals {
 }
 
 /// The head's input for the target at tokens `ts..te` of a sentence: the mean vector of the
-/// target's tokens, of the word tokens within four of it, and of all the sentence's word
-/// tokens, then the rule signals. `words[i]` says whether token `i` is a word (not
-/// punctuation). `None` when the vectors do not cover the sentence.
-pub fn pair_features(vectors: &TokenMatrix, words: &[bool], ts: usize, te: usize, signals: &RuleSignals, threshold: f32) -> Option<Vec<f32>> {
+/// target's tokens, of the word tokens within four of it, of all the sentence's word tokens
+/// and of the tokens the rules took as evidence, then the rule signals. `words[i]` says
+/// whether token `i` is a word (not punctuation). `None` when the vectors do not cover the
+/// sentence.
+pub fn pair_features(
+    vectors: &TokenMatrix,
+    words: &[bool],
+    ts: usize,
+    te: usize,
+    evidence: &[usize],
+    signals: &RuleSignals,
+    threshold: f32,
+) -> Option<Vec<f32>> {
     let (n, dim) = (vectors.rows(), vectors.dim());
     if n != words.len() || ts >= te || te > n {
         return None;
     }
-    let mut out = Vec::with_capacity(3 * dim + RuleSignals::LEN);
+    let mut out = Vec::with_capacity(4 * dim + RuleSignals::LEN);
     let mean_of = |rows: &mut dyn Iterator<Item = usize>, out: &mut Vec<f32>| {
         let start = out.len();
         out.resize(start + dim, 0.0);
@@ -101,8 +110,14 @@ pub fn pair_features(vectors: &TokenMatrix, words: &[bool], ts: usize, te: usize
     let hi = (te + WINDOW).min(n);
     mean_of(&mut (lo..ts).chain(te..hi).filter(|&i| words[i]), &mut out);
     mean_of(&mut (0..n).filter(|&i| words[i]), &mut out);
+    mean_of(&mut evidence.iter().copied(), &mut out);
     signals.push_to(&mut out, threshold);
     Some(out)
+}
+
+/// Length of [`pair_features`]' output for token vectors of `vector_dim`.
+pub fn feature_count(vector_dim: usize) -> usize {
+    4 * vector_dim + RuleSignals::LEN
 }
 
 /// Softmax regression from [`pair_features`] to favor / against / neutral.
@@ -204,7 +219,7 @@ pub struct StanceHeadConfig {
 
 impl Default for StanceHeadConfig {
     fn default() -> StanceHeadConfig {
-        StanceHeadConfig { steps: 400, learning_rate: 1e-2, l2: 1e-2, balanced: true }
+        StanceHeadConfig { steps: 400, learning_rate: 1e-2, l2: 0.1, balanced: true }
     }
 }
 
@@ -232,10 +247,8 @@ pub fn train_stance_head(rows: &[Vec<f32>], labels: &[usize], config: &StanceHea
     let z: Vec<f32> = rows.iter().flat_map(|r| r.iter().zip(&mean).zip(&inv_sd).map(|((x, m), s)| (x - m) * s)).collect();
     let mut counts = [0usize; LABELS];
     labels.iter().for_each(|&l| counts[l] += 1);
-    let class_weight: Vec<f32> = counts
-        .iter()
-        .map(|&c| if config.balanced && c > 0 { n as f32 / (LABELS * c) as f32 } else { 1.0 })
-        .collect();
+    let class_weight: Vec<f32> =
+        counts.iter().map(|&c| if config.balanced && c > 0 { n as f32 / (LABELS * c) as f32 } else { 1.0 }).collect();
     let device = Device::Cpu;
     let x = Tensor::from_slice(&z, (n, features), &device)?;
     let y = Tensor::from_iter(labels.iter().map(|&l| l as u32), &device)?;
@@ -292,11 +305,12 @@ mod tests {
     fn features_cover_target_context_sentence_and_rules() {
         let m = TokenMatrix::from_flat(2, vec![1.0, 0.0, 3.0, 0.0, 0.0, 5.0, 0.0, 7.0]).expect("4 × 2");
         let words = [true, true, false, true];
-        let x = pair_features(&m, &words, 1, 2, &RuleSignals { score: -0.5, ..Default::default() }, 0.2).expect("fits");
-        assert_eq!(x.len(), 3 * 2 + RuleSignals::LEN);
+        let x = pair_features(&m, &words, 1, 2, &[3], &RuleSignals { score: -0.5, ..Default::default() }, 0.2).expect("fits");
+        assert_eq!(x.len(), feature_count(2));
         assert_eq!(&x[..2], &[3.0, 0.0]); // the target
         assert_eq!(&x[2..4], &[0.5, 3.5]); // words 0 and 3 around it (2 is punctuation)
-        assert_eq!(&x[6..8], &[-0.5, 0.0]); // the rules' score, then the frames
-        assert!(pair_features(&m, &words[..3], 1, 2, &RuleSignals::default(), 0.2).is_none());
+        assert_eq!(&x[6..8], &[0.0, 7.0]); // the evidence, word 3
+        assert_eq!(&x[8..10], &[-0.5, 0.0]); // the rules' score, then the frames
+        assert!(pair_features(&m, &words[..3], 1, 2, &[], &RuleSignals::default(), 0.2).is_none());
     }
 }

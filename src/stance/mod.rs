@@ -27,7 +27,7 @@ pub mod train;
 
 pub use eval::{eval_stance, StanceReport};
 pub use frames::{Frame, Frames, Role};
-pub use head::{pair_features, train_stance_head, RuleSignals, StanceHead, StanceHeadConfig, HEAD_FILE};
+pub use head::{feature_count, pair_features, train_stance_head, RuleSignals, StanceHead, StanceHeadConfig, HEAD_FILE};
 pub use lexicon::{verb_candidates, Lexicon, Scope};
 pub use summary::{summarize, ActorStance, StanceSummary, StrongSentence};
 pub use train::{train_stance, training_pairs, StanceTrainReport, TrainingPair};
@@ -35,7 +35,7 @@ pub use train::{train_stance, training_pairs, StanceTrainReport, TrainingPair};
 use crate::doc::{Claim, Document, Pos, Sentence, Span, Stance, StanceHolder, StanceLabel, Text};
 use crate::error::{Error, Result};
 use crate::stage::DocumentStage;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Subdirectory of the models directory holding the stance files.
 pub const MODEL_SUBDIR: &str = "stance";
@@ -59,6 +59,17 @@ impl Default for Params {
     }
 }
 
+/// What the rules made of one target.
+#[derive(Debug, Clone)]
+pub struct RuleStance {
+    /// The rules' stance.
+    pub stance: Stance,
+    /// What they found.
+    pub signals: RuleSignals,
+    /// The head's input, when asked for and the sentence has contextual vectors.
+    pub features: Option<Vec<f32>>,
+}
+
 /// The stance stage.
 #[derive(Debug, Clone)]
 pub struct StanceStage {
@@ -69,6 +80,7 @@ pub struct StanceStage {
     params: Params,
     /// The learned head, when `models/stance/head.bin` exists.
     head: Option<StanceHead>,
+    head_path: PathBuf,
 }
 
 impl StanceStage {
@@ -88,7 +100,23 @@ impl StanceStage {
         }
         let head_path = dir.join(HEAD_FILE);
         let head = if head_path.exists() { Some(StanceHead::load(&head_path)?) } else { None };
-        Ok(StanceStage { lexicon, frames, targets: users, params: Params::default(), head })
+        Ok(StanceStage { lexicon, frames, targets: users, params: Params::default(), head, head_path })
+    }
+
+    /// Checks that the head reads what the NER model leaves: token vectors of `vector_dim`
+    /// (`None`: the fast model leaves none, and the rules decide alone).
+    pub fn for_vectors(self, vector_dim: Option<usize>) -> Result<StanceStage> {
+        match (&self.head, vector_dim) {
+            (Some(h), Some(dim)) if h.features() != feature_count(dim) => Err(Error::ModelCorrupt {
+                path: self.head_path.clone(),
+                reason: format!(
+                    "reads {} features, the NER model's {dim}-dimensional vectors make {}: retrain it with `lesart train stance`",
+                    h.features(),
+                    feature_count(dim)
+                ),
+            }),
+            _ => Ok(self),
+        }
     }
 
     /// The same stage with the rules alone deciding (no learned head).
@@ -116,14 +144,17 @@ impl StanceStage {
     /// Stances of one sentence; `claims` are the document's claims whose message or source
     /// touches the sentence.
     ///
-    /// With the learned head loaded and the sentence's contextual vectors at hand, the head
-    /// gives each label and score (favor minus against probability); otherwise the rules do.
+    /// Where a frame names the target (*Kritik an X*, *X scheiterte*), the rules decide. For
+    /// the other targets, with the learned head loaded and the sentence's contextual vectors at
+    /// hand, the head gives the label and the score (favor minus against probability); without
+    /// them the rules decide these too.
     pub fn sentence_stance(&self, text: &Text, sentence: &Sentence, claims: &[&Claim]) -> Vec<Stance> {
         let head = self.head.as_ref();
         self.rule_stances(text, sentence, claims, head.is_some())
             .into_iter()
-            .map(|(mut stance, features)| {
-                if let Some(p) = head.zip(features).and_then(|(h, x)| h.probs(&x)) {
+            .map(|RuleStance { mut stance, signals, features }| {
+                let by_head = head.zip(features).filter(|_| signals.frames == 0.0).and_then(|(h, x)| h.probs(&x));
+                if let Some(p) = by_head {
                     let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(2);
                     stance.label = StanceLabel::ALL[best];
                     stance.score = (p[0] - p[1]).clamp(-1.0, 1.0);
@@ -133,9 +164,9 @@ impl StanceStage {
             .collect()
     }
 
-    /// The rules' stance on each target of a sentence and, when `features` is asked for and
-    /// the sentence has contextual vectors, the head's input for it.
-    pub fn rule_stances(&self, text: &Text, sentence: &Sentence, claims: &[&Claim], features: bool) -> Vec<(Stance, Option<Vec<f32>>)> {
+    /// The rules' stance on each target of a sentence, what they found, and, when `features`
+    /// is asked for and the sentence has contextual vectors, the head's input.
+    pub fn rule_stances(&self, text: &Text, sentence: &Sentence, claims: &[&Claim], features: bool) -> Vec<RuleStance> {
         let mut toks = views(text, sentence);
         self.mark_past_tense_verbs(&mut toks);
         if toks.is_empty() {
@@ -153,8 +184,11 @@ impl StanceStage {
             .enumerate()
             .map(|(k, t)| {
                 let (stance, signals) = self.stance_for(k, t, &toks, &a, claims);
-                let x = vectors.and_then(|v| pair_features(v, &words, t.ts, t.te, &signals, self.params.threshold));
-                (stance, x)
+                let features = vectors.and_then(|v| {
+                    let evidence: Vec<usize> = stance.evidence.iter().map(|e| toks.partition_point(|t| t.span.start < e.start)).collect();
+                    pair_features(v, &words, t.ts, t.te, &evidence, &signals, self.params.threshold)
+                });
+                RuleStance { stance, signals, features }
             })
             .collect()
     }

@@ -165,6 +165,47 @@ fn summary_keeps_the_strongest_three() {
     assert!(a.strongest.windows(2).all(|w| w[0].score.abs() >= w[1].score.abs()));
 }
 
+/// The pipeline with the accurate NER model, keeping the token vectors the head reads.
+fn with_vectors() -> &'static Pipeline {
+    static P: OnceLock<Pipeline> = OnceLock::new();
+    P.get_or_init(|| match Pipeline::new(&Config { keep_vectors: true, ..Config::default() }) {
+        Ok(p) => p,
+        Err(e) => panic!("models missing: {e}"),
+    })
+}
+
+#[test]
+fn the_shipped_head_reads_the_accurate_models_vectors() {
+    let stage = match StanceStage::load(&models(), &[]) {
+        Ok(s) => s,
+        Err(e) => panic!("stance models: {e}"),
+    };
+    assert!(stage.has_head(), "models/stance/head.bin is shipped");
+    let dim = with_vectors().analyze_text("t", "Merkel traf Sarkozy.").sentences[0].vectors.as_ref().map(|v| v.dim());
+    assert_eq!(dim, Some(384));
+    assert!(stage.clone().for_vectors(dim).is_ok());
+    assert!(stage.clone().for_vectors(None).is_ok(), "the fast model leaves no vectors: rules alone");
+    assert!(matches!(stage.for_vectors(Some(100)), Err(Error::ModelCorrupt { .. })));
+}
+
+#[test]
+fn with_the_head_frames_still_decide_and_plain_reports_stay_neutral() {
+    let cases = [
+        ("Die Kritik an der NATO wächst seit Wochen.", "NATO", StanceLabel::Against),
+        ("Die EU verhängte neue Sanktionen gegen Russland.", "Russland", StanceLabel::Against),
+        ("Es gab viel Lob für Angela Merkel.", "Angela Merkel", StanceLabel::Favor),
+        ("Merkel traf sich am Montag mit Sarkozy in Paris.", "Sarkozy", StanceLabel::Neutral),
+    ];
+    for (text, target, label) in cases {
+        let doc = with_vectors().analyze_text("t", text);
+        assert!(doc.sentences.iter().all(|s| s.vectors.is_some()), "{text}: no vectors");
+        let st = stance_on(&doc, target);
+        assert_eq!(st.label, label, "{text}: {st:?}");
+    }
+    // Without `keep_vectors` the pipeline drops them once stance has run.
+    assert!(pipeline().analyze_text("t", cases[0].0).sentences.iter().all(|s| s.vectors.is_none()));
+}
+
 #[test]
 fn bad_model_lines_are_reported() {
     let err = lexicon::parse_score("x", std::path::Path::new("p"), 3);

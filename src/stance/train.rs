@@ -4,7 +4,7 @@
 
 use super::eval::GoldDocuments;
 use super::head::{train_stance_head, StanceHead, StanceHeadConfig};
-use super::{claims_near, StanceStage};
+use super::{claims_near, RuleStance, StanceStage};
 use crate::doc::{Claim, Document};
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -57,9 +57,9 @@ pub fn training_pairs(
         let best = stage
             .rule_stances(&doc.text, sentence, &near, true)
             .into_iter()
-            .filter(|(st, x)| st.span.overlaps(g.target) && x.is_some())
-            .max_by_key(|(st, _)| st.span.end.min(g.target.end).saturating_sub(st.span.start.max(g.target.start)));
-        if let Some((_, Some(features))) = best {
+            .filter(|r| r.stance.span.overlaps(g.target) && r.features.is_some())
+            .max_by_key(|r| r.stance.span.end.min(g.target.end).saturating_sub(r.stance.span.start.max(g.target.start)));
+        if let Some(RuleStance { features: Some(features), .. }) = best {
             out.push(TrainingPair { gold: gold.display().to_string(), label: g.label, features });
         }
     }
