@@ -336,6 +336,26 @@ mod load_errors {
         assert!(diff > 0.1, "tuned layers left the vectors unchanged (max diff {diff})");
     }
 
+    /// Side layers append their mean to each vector and leave the last layer's part as it was;
+    /// the mean of the one last layer is the last layer again.
+    #[test]
+    fn side_layers_follow_the_last_layer() {
+        let load = || CandleEncoder::load_tuned(model(), tuned(), WeightMode::DequantizedF32).expect("tuned model");
+        let plain = load();
+        let layers = plain.config().layers;
+        let wide = load().with_side_layers(layers - 1..layers + 3);
+        assert_eq!(wide.dim(), 2 * plain.dim());
+        let ids = vec![vec![0, 35377, 8, 116, 2], vec![0, 35377, 2]];
+        let (a, b) = (plain.encode(&ids).expect("plain"), wide.encode(&ids).expect("wide"));
+        for (a, b) in a.iter().zip(&b) {
+            assert_eq!(b.rows(), a.rows());
+            let (last, side) = b.split_columns(plain.dim()).expect("two halves");
+            assert!(super::reference::max_abs_diff(last.as_slice(), a.as_slice()) < 1e-5);
+            assert!(super::reference::max_abs_diff(side.as_slice(), a.as_slice()) < 1e-5);
+        }
+        assert_eq!(load().with_side_layers(3..3).dim(), plain.dim(), "an empty range appends nothing");
+    }
+
     /// A bad tuned file is named in the error; the base file is not blamed for it.
     #[test]
     fn bad_tuned_file() {
