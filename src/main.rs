@@ -66,6 +66,11 @@ struct Common {
 
 impl Common {
     fn pipeline(&self) -> Result<Pipeline> {
+        self.pipeline_with(|_| {})
+    }
+
+    /// The pipeline of these options, with `adjust` applied to its configuration.
+    fn pipeline_with(&self, adjust: impl FnOnce(&mut Config)) -> Result<Pipeline> {
         let mut config = Config {
             jobs: self.jobs,
             max_file_bytes: self.max_file_size << 20,
@@ -82,6 +87,7 @@ impl Common {
                     .with_context(|| format!("unknown encoding {label:?}: try utf-8, windows-1252 or latin1"))?,
             );
         }
+        adjust(&mut config);
         Ok(Pipeline::new(&config)?)
     }
 }
@@ -214,6 +220,9 @@ enum EvalCommand {
         /// List up to N wrongly labelled pairs with their sentence and evidence.
         #[arg(long, value_name = "N", default_value_t = 0)]
         show_errors: usize,
+        /// Let the rules decide every target (no learned head).
+        #[arg(long)]
+        rules_only: bool,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -305,8 +314,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold)?;
             print_report(&report, json)
         }
-        Command::Eval(EvalCommand::Stance { gold, data, show_errors, json, common }) => {
-            let pipeline = common.pipeline()?;
+        Command::Eval(EvalCommand::Stance { gold, data, show_errors, rules_only, json, common }) => {
+            let pipeline = common.pipeline_with(|c| c.stance_head = !rules_only)?;
             let report = lesart::stance::eval_stance(&|text: &str| pipeline.analyze_text("gold", text), &gold, &data, show_errors)?;
             print_report(&report, json)
         }

@@ -30,6 +30,9 @@ pub struct Config {
     pub targets: Vec<String>,
     /// Which NER model tags (`--ner fast|accurate`).
     pub ner: NerModel,
+    /// Let the stance stage's learned head decide where it can (`false`: the rules alone, as
+    /// `eval stance --rules-only` measures them).
+    pub stance_head: bool,
     /// Keep the contextual token vectors on the sentences after the run (to train the stance
     /// head on them); by default they are dropped once the stance stage has read them.
     pub keep_vectors: bool,
@@ -44,6 +47,7 @@ impl Default for Config {
             max_file_bytes: crate::ingest::DEFAULT_MAX_BYTES,
             targets: Vec::new(),
             ner: NerModel::default(),
+            stance_head: true,
             keep_vectors: false,
         }
     }
@@ -120,7 +124,10 @@ impl Pipeline {
         let morphology = Morphology::load(&config.models_dir)?;
         let ner = Ner::load_model(&config.models_dir, config.ner)?;
         let gazetteers = ner.gazetteers_shared();
-        let stance = StanceStage::load(&config.models_dir, &config.targets)?.for_vectors(ner.stance_vector_dim())?;
+        let mut stance = StanceStage::load(&config.models_dir, &config.targets)?.for_vectors(ner.stance_vector_dim())?;
+        if !config.stance_head {
+            stance = stance.without_head();
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.jobs)
             .build()
