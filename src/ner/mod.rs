@@ -51,7 +51,8 @@ pub(crate) fn load_word_encoder(models_dir: &Path) -> Result<WordEncoder> {
 
 /// The tuned encoder's layers whose mean the accurate model passes on to the stance stage,
 /// from the same pass as the last layer it reads itself: the upper half, 4 to 7 of 8 (of
-/// 0–3, 2–5, 4–7 and all 8, the one whose stance head scored best on the dev pairs).
+/// 0–3, 2–5, 4–7 and all 8, the one whose stance head scored best on the dev pairs across
+/// penalty settings).
 pub const STANCE_LAYERS: std::ops::Range<usize> = 4..8;
 
 /// Where the accurate model's fine-tuned encoder layers lie under `models_dir`.

@@ -45,6 +45,9 @@ pub struct RuleSignals {
     pub spoken_of: bool,
     /// The target is the source of a claim in the sentence.
     pub source: bool,
+    /// A frame names the target (even one of polarity 0, *Streit zwischen X und Y*); not an
+    /// input of the head, which leaves such targets to the rules.
+    pub framed: bool,
 }
 
 impl RuleSignals {

@@ -153,7 +153,7 @@ impl StanceStage {
         self.rule_stances(text, sentence, claims, head.is_some())
             .into_iter()
             .map(|RuleStance { mut stance, signals, features }| {
-                let by_head = head.zip(features).filter(|_| signals.frames == 0.0).and_then(|(h, x)| h.probs(&x));
+                let by_head = head.zip(features).filter(|_| !signals.framed).and_then(|(h, x)| h.probs(&x));
                 if let Some(p) = by_head {
                     let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(2);
                     stance.label = StanceLabel::ALL[best];
@@ -463,6 +463,7 @@ impl StanceStage {
             speaker: a.speaker[k].is_some(),
             spoken_of: a.said[k].is_some(),
             source: !own.is_empty(),
+            framed: !a.hits[k].is_empty(),
         };
         (Stance { target: t.name.clone(), span: t.span, label, score, evidence, holder, holder_span }, signals)
     }

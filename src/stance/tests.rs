@@ -195,6 +195,8 @@ fn with_the_head_frames_still_decide_and_plain_reports_stay_neutral() {
         ("Die EU verhängte neue Sanktionen gegen Russland.", "Russland", StanceLabel::Against),
         ("Es gab viel Lob für Angela Merkel.", "Angela Merkel", StanceLabel::Favor),
         ("Merkel traf sich am Montag mit Sarkozy in Paris.", "Sarkozy", StanceLabel::Neutral),
+        // A frame of polarity 0 decides too: parties to a dispute stay neutral.
+        ("Der Streit zwischen Polen und Russland eskalierte am Montag.", "Polen", StanceLabel::Neutral),
     ];
     for (text, target, label) in cases {
         let doc = with_vectors().analyze_text("t", text);
