@@ -439,7 +439,8 @@ pub struct Sentence {
     /// The sentence's modality, once the modality stage has run.
     pub modality: Option<SentenceModality>,
     /// Contextual vectors of the tokens (one row per token), left by the accurate NER model
-    /// for the stance stage, which takes them; never written out.
+    /// for the stance stage; the pipeline drops them after its last stage unless
+    /// [`crate::Config::keep_vectors`] is set. Never written out.
     pub vectors: Option<crate::encoder::TokenMatrix>,
 }
 

@@ -326,29 +326,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print_report(&report, json)
         }
         Command::Train(TrainCommand::Stance { gold, data, models, l2, steps, dump }) => {
-            let dir = models.unwrap_or_else(|| PathBuf::from("models"));
-            let config = Config { models_dir: dir.clone(), keep_vectors: true, ..Config::default() };
-            let pipeline = Pipeline::new(&config)?;
-            let stage = lesart::stance::StanceStage::load(&dir, &[])?.without_head();
-            let (mut pairs, mut training) = (0, Vec::new());
-            for g in &gold {
-                let (n, mut t) = lesart::stance::training_pairs(&|text: &str| pipeline.analyze_text("gold", text), &stage, g, &data)?;
-                pairs += n;
-                training.append(&mut t);
-            }
+            let config = lesart::stance::StanceTrainConfig {
+                gold,
+                data_dir: data,
+                models_dir: models.unwrap_or_else(|| PathBuf::from("models")),
+                head: lesart::stance::StanceHeadConfig { l2, steps, ..Default::default() },
+            };
             if let Some(path) = dump {
-                let mut out = String::new();
-                for p in &training {
-                    out.push_str(&serde_json::to_string(p)?);
-                    out.push('\n');
-                }
-                lesart::report::write_atomically(&path, out.as_bytes())?;
+                let (pairs, training) = lesart::stance::collect_training_pairs(&config)?;
+                lesart::stance::write_training_pairs(&path, &training)?;
                 eprintln!("{} of {pairs} pairs written to {}", training.len(), path.display());
                 return Ok(ExitCode::SUCCESS);
             }
-            let head_config = lesart::stance::StanceHeadConfig { l2, steps, ..Default::default() };
-            let path = dir.join(lesart::stance::MODEL_SUBDIR).join(lesart::stance::HEAD_FILE);
-            let report = lesart::stance::train_stance(pairs, &training, &head_config, &path)?;
+            let report = lesart::stance::train_stance(&config)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }

@@ -30,7 +30,9 @@ pub use frames::{Frame, Frames, Role};
 pub use head::{feature_count, pair_features, train_stance_head, RuleSignals, StanceHead, StanceHeadConfig, HEAD_FILE};
 pub use lexicon::{verb_candidates, Lexicon, Scope};
 pub use summary::{summarize, ActorStance, StanceSummary, StrongSentence};
-pub use train::{train_stance, training_pairs, StanceTrainReport, TrainingPair};
+pub use train::{
+    collect_training_pairs, train_stance, training_pairs, write_training_pairs, StanceTrainConfig, StanceTrainReport, TrainingPair,
+};
 
 use crate::doc::{Claim, Document, Pos, Sentence, Span, Stance, StanceHolder, StanceLabel, Text};
 use crate::error::{Error, Result};

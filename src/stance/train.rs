@@ -3,12 +3,51 @@
 //! vectors; a softmax regression is fitted to the gold labels.
 
 use super::eval::GoldDocuments;
-use super::head::{train_stance_head, StanceHead, StanceHeadConfig};
-use super::{claims_near, RuleStance, StanceStage};
+use super::head::{train_stance_head, StanceHead, StanceHeadConfig, HEAD_FILE};
+use super::{claims_near, RuleStance, StanceStage, MODEL_SUBDIR};
 use crate::doc::{Claim, Document};
 use crate::error::{Error, Result};
+use crate::{Config, Pipeline};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
+
+/// What to train on and where to write.
+#[derive(Debug, Clone)]
+pub struct StanceTrainConfig {
+    /// Gold files of labelled pairs.
+    pub gold: Vec<PathBuf>,
+    /// The shared data folder the pairs' texts are read from.
+    pub data_dir: PathBuf,
+    /// lesart's models; the head is written to its `stance/`.
+    pub models_dir: PathBuf,
+    /// How the head is fitted.
+    pub head: StanceHeadConfig,
+}
+
+/// Every gold pair of `config.gold` the system finds a target for, with the head's input:
+/// the documents go through the default pipeline (accurate NER, vectors kept) and the rules.
+/// Returns the number of gold pairs read and the pairs found.
+pub fn collect_training_pairs(config: &StanceTrainConfig) -> Result<(usize, Vec<TrainingPair>)> {
+    let pipeline = Pipeline::new(&Config { models_dir: config.models_dir.clone(), keep_vectors: true, ..Config::default() })?;
+    let stage = StanceStage::load(&config.models_dir, &[])?.without_head();
+    let (mut pairs, mut training) = (0, Vec::new());
+    for gold in &config.gold {
+        let (n, mut found) = training_pairs(&|text: &str| pipeline.analyze_text("gold", text), &stage, gold, &config.data_dir)?;
+        pairs += n;
+        training.append(&mut found);
+    }
+    Ok((pairs, training))
+}
+
+/// Writes the pairs as JSONL, atomically.
+pub fn write_training_pairs(path: &Path, training: &[TrainingPair]) -> Result<()> {
+    let mut out = String::new();
+    for p in training {
+        out.push_str(&serde_json::to_string(p).map_err(|e| Error::io(path, std::io::Error::other(e)))?);
+        out.push('\n');
+    }
+    crate::report::write_atomically(path, out.as_bytes())
+}
 
 /// One gold pair as the head sees it.
 #[derive(Debug, Clone, Serialize)]
@@ -66,8 +105,15 @@ pub fn training_pairs(
     Ok((gd.pairs.len(), out))
 }
 
+/// Collects the training pairs, fits the head and writes it to `models_dir/stance/head.bin`.
+pub fn train_stance(config: &StanceTrainConfig) -> Result<StanceTrainReport> {
+    let (pairs, training) = collect_training_pairs(config)?;
+    let head_path = config.models_dir.join(MODEL_SUBDIR).join(HEAD_FILE);
+    fit_and_write(pairs, &training, &config.head, &head_path)
+}
+
 /// Fits the head to the pairs and writes it to `head_path`.
-pub fn train_stance(pairs: usize, training: &[TrainingPair], config: &StanceHeadConfig, head_path: &Path) -> Result<StanceTrainReport> {
+fn fit_and_write(pairs: usize, training: &[TrainingPair], config: &StanceHeadConfig, head_path: &Path) -> Result<StanceTrainReport> {
     let rows: Vec<Vec<f32>> = training.iter().map(|p| p.features.clone()).collect();
     let labels: Vec<usize> = training.iter().map(|p| p.label).collect();
     let head: StanceHead = train_stance_head(&rows, &labels, config)?;
