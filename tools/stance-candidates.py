@@ -10,11 +10,16 @@ tests/data/stance-guidelines.md), and `--assemble` turns their labels into the g
 
     python3 tools/stance-candidates.py --data ../shared/data --docs 200 --out target/stance-cand
     # second round: other documents, places after a preposition and names inside compounds
-    # left out, sentences where the rules found polar words preferred
+    # left out, half of the pairs with no polar word kept
     python3 tools/stance-candidates.py --data ../shared/data --docs 300 --seed 8 --filter \
         --exclude tests/data/stance-train.jsonl --out target/stance-cand2
+    # labellers write labels-*.jsonl ({"id", "label", "holder"}) beside each candidates.jsonl
     python3 tools/stance-candidates.py --assemble target/stance-cand/labels-*.jsonl \
         --candidates target/stance-cand/candidates.jsonl > tests/data/stance-train.jsonl
+    python3 tools/stance-candidates.py --assemble target/stance-cand2/labels-*.jsonl \
+        --candidates target/stance-cand2/candidates.jsonl >> tests/data/stance-train.jsonl
+
+The second round's `--exclude` read the first round's pairs, so run the first assembly before it.
 """
 import argparse, csv, json, os, random, subprocess, sys, tempfile
 
@@ -84,8 +89,9 @@ PLACE_PREPOSITIONS = {"in", "im", "aus", "nach", "bei", "nahe", "von", "vom", "i
 
 def likely_actor(text, sentence, st, rng):
     """Second-round filter: no place after a preposition (*in Wien*), no name inside a
-    hyphenated compound, no dateline; of the rest, pairs whose sentence the rules found
-    neutral are kept at random with probability 0.5 (polar pairs are the rarer classes)."""
+    hyphenated compound, no dateline; of the rest, pairs for which the rules found no polar
+    word (no evidence; the learned head leaves evidence as the rules found it) are kept at
+    random with probability 0.5 (polar pairs are the rarer classes)."""
     a, b = st["start"], st["end"]
     if text[a - 1 : a] == "-" or text[b : b + 1] == "-":
         return False
@@ -97,7 +103,7 @@ def likely_actor(text, sentence, st, rng):
         after = [t for t in sentence["tokens"] if t["start"] >= b]
         if not before and after and after[0]["text"] in ("–", "-", "—", "/"):
             return False
-    return st["label"] != "neutral" or st["evidence"] or rng.random() < 0.5
+    return bool(st["evidence"]) or rng.random() < 0.5
 
 
 def assemble(args):
