@@ -11,7 +11,7 @@
 //! label count, fusion weight, then the standardisation (mean and inverse standard deviation
 //! per dimension), the weights (`3 × dim` rows × labels) and the biases.
 
-use super::model::{read_model_file, Reader, LABELS};
+use super::model::{close_head_file, head_file_bytes, open_head_file, read_model_file, truncated, LABELS};
 use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
 use candle_core::{DType, Device, Tensor, Var};
@@ -83,15 +83,8 @@ impl EncoderHead {
     }
 
     fn from_bytes(bytes: &[u8]) -> std::result::Result<EncoderHead, String> {
-        if bytes.len() < 8 || &bytes[..8] != MAGIC {
-            return Err("not an NER head file (bad magic)".into());
-        }
-        let mut r = Reader::new(bytes, 8);
-        let truncated = || format!("truncated: {} bytes", bytes.len());
-        let version = r.u32().ok_or_else(truncated)?;
-        if version != VERSION {
-            return Err(format!("head version {version}, this build reads {VERSION}"));
-        }
+        let mut r = open_head_file(bytes, MAGIC, VERSION, "an NER head file")?;
+        let truncated = || truncated(bytes);
         let dim = r.u32().ok_or_else(truncated)? as usize;
         let labels = r.u32().ok_or_else(truncated)? as usize;
         if labels != LABELS || dim == 0 || dim > 1 << 16 {
@@ -102,28 +95,14 @@ impl EncoderHead {
         let inv_sd = r.f32s(dim).ok_or_else(truncated)?;
         let weights = r.f32s(CONTEXT * dim * LABELS).ok_or_else(truncated)?;
         let bias = r.f32s(LABELS).ok_or_else(truncated)?;
-        if r.remaining() != 0 {
-            return Err(format!("{} bytes after the end of the head", r.remaining()));
-        }
-        let head = EncoderHead { dim, fusion_weight, mean, inv_sd, weights, bias };
-        let all = [&head.mean, &head.inv_sd, &head.weights, &head.bias];
-        if !fusion_weight.is_finite() || all.iter().any(|v| v.iter().any(|x| !x.is_finite())) {
-            return Err("contains values that are not finite numbers".into());
-        }
-        Ok(head)
+        close_head_file(&r, &[&[fusion_weight], &mean, &inv_sd, &weights, &bias])?;
+        Ok(EncoderHead { dim, fusion_weight, mean, inv_sd, weights, bias })
     }
 
     /// Writes the head atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<usize> {
-        let mut out = Vec::with_capacity(40 + 4 * (self.weights.len() + 2 * self.dim + LABELS));
-        out.extend_from_slice(MAGIC);
-        for v in [VERSION, self.dim as u32, LABELS as u32] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        out.extend_from_slice(&self.fusion_weight.to_le_bytes());
-        for v in [&self.mean, &self.inv_sd, &self.weights, &self.bias] {
-            v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-        }
+        let header = [VERSION, self.dim as u32, LABELS as u32];
+        let out = head_file_bytes(MAGIC, &header, &[&[self.fusion_weight], &self.mean, &self.inv_sd, &self.weights, &self.bias]);
         crate::report::write_atomically(path, &out)?;
         Ok(out.len())
     }
@@ -241,6 +220,16 @@ pub fn train_head(sentences: &[TokenMatrix], labels: &[Vec<usize>], config: &Hea
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_head_is_written_back_byte_for_byte() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/ner").join(HEAD_FILE);
+        let head = EncoderHead::load(&path).expect("the shipped head loads");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let copy = dir.path().join(HEAD_FILE);
+        head.save(&copy).expect("saves");
+        assert!(std::fs::read(&copy).expect("reads") == std::fs::read(&path).expect("reads"));
+    }
 
     fn toy_data() -> (Vec<TokenMatrix>, Vec<Vec<usize>>) {
         // Two clusters of 2-d word vectors: near (1, 0) is O, near (0, 1) is B-PER (label 1).

@@ -151,6 +151,47 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The framing of a small float head file (`ner/head.bin`, `stance/head.bin`): an 8-byte
+/// magic, a `u32` version, then what the head itself reads. Returns a reader past the version,
+/// or why the bytes are not such a file; `what` names the file kind (*an NER head file*).
+pub(crate) fn open_head_file<'a>(bytes: &'a [u8], magic: &[u8; 8], version: u32, what: &str) -> std::result::Result<Reader<'a>, String> {
+    if bytes.len() < 8 || &bytes[..8] != magic {
+        return Err(format!("not {what} (bad magic)"));
+    }
+    let mut r = Reader::new(bytes, 8);
+    let found = r.u32().ok_or_else(|| truncated(bytes))?;
+    if found != version {
+        return Err(format!("head version {found}, this build reads {version}"));
+    }
+    Ok(r)
+}
+
+/// Why a head file read by `r` is not whole: bytes left over, or a value that is not finite.
+pub(crate) fn close_head_file(r: &Reader<'_>, values: &[&[f32]]) -> std::result::Result<(), String> {
+    if r.remaining() != 0 {
+        return Err(format!("{} bytes after the end of the head", r.remaining()));
+    }
+    if values.iter().any(|v| v.iter().any(|x| !x.is_finite())) {
+        return Err("contains values that are not finite numbers".into());
+    }
+    Ok(())
+}
+
+/// The reason given for a head file that ends too early.
+pub(crate) fn truncated(bytes: &[u8]) -> String {
+    format!("truncated: {} bytes", bytes.len())
+}
+
+/// A head file's bytes: `magic`, the `u32` header values, then the float groups in order.
+pub(crate) fn head_file_bytes(magic: &[u8; 8], header: &[u32], values: &[&[f32]]) -> Vec<u8> {
+    let floats: usize = values.iter().map(|v| v.len()).sum();
+    let mut out = Vec::with_capacity(8 + 4 * (header.len() + floats));
+    out.extend_from_slice(magic);
+    header.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes()));
+    values.iter().flat_map(|v| v.iter()).for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+    out
+}
+
 /// The bytes of a model file: [`Error::ModelMissing`] when it is absent.
 pub(crate) fn read_model_file(path: &Path) -> Result<Vec<u8>> {
     match std::fs::read(path) {

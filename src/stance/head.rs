@@ -11,7 +11,7 @@
 use crate::doc::StanceLabel;
 use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
-use crate::ner::model::{read_model_file, Reader};
+use crate::ner::model::{close_head_file, head_file_bytes, open_head_file, read_model_file, truncated};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use std::path::Path;
@@ -165,15 +165,8 @@ impl StanceHead {
     }
 
     fn from_bytes(bytes: &[u8]) -> std::result::Result<StanceHead, String> {
-        if bytes.len() < 8 || &bytes[..8] != MAGIC {
-            return Err("not a stance head file (bad magic)".into());
-        }
-        let mut r = Reader::new(bytes, 8);
-        let truncated = || format!("truncated: {} bytes", bytes.len());
-        let version = r.u32().ok_or_else(truncated)?;
-        if version != VERSION {
-            return Err(format!("head version {version}, this build reads {VERSION}"));
-        }
+        let mut r = open_head_file(bytes, MAGIC, VERSION, "a stance head file")?;
+        let truncated = || truncated(bytes);
         let features = r.u32().ok_or_else(truncated)? as usize;
         if features == 0 || features > 1 << 16 {
             return Err(format!("{features} features"));
@@ -182,25 +175,13 @@ impl StanceHead {
         let inv_sd = r.f32s(features).ok_or_else(truncated)?;
         let weights = r.f32s(features * LABELS).ok_or_else(truncated)?;
         let bias = r.f32s(LABELS).ok_or_else(truncated)?;
-        if r.remaining() != 0 {
-            return Err(format!("{} bytes after the end of the head", r.remaining()));
-        }
-        if [&mean, &inv_sd, &weights, &bias].iter().any(|v| v.iter().any(|x| !x.is_finite())) {
-            return Err("contains values that are not finite numbers".into());
-        }
+        close_head_file(&r, &[&mean, &inv_sd, &weights, &bias])?;
         Ok(StanceHead { features, mean, inv_sd, weights, bias })
     }
 
     /// Writes the head atomically (temporary file, then rename); returns its size in bytes.
     pub fn save(&self, path: &Path) -> Result<usize> {
-        let mut out = Vec::with_capacity(16 + 4 * (self.weights.len() + 2 * self.features + LABELS));
-        out.extend_from_slice(MAGIC);
-        for v in [VERSION, self.features as u32] {
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        for v in [&self.mean, &self.inv_sd, &self.weights, &self.bias] {
-            v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
-        }
+        let out = head_file_bytes(MAGIC, &[VERSION, self.features as u32], &[&self.mean, &self.inv_sd, &self.weights, &self.bias]);
         crate::report::write_atomically(path, &out)?;
         Ok(out.len())
     }
@@ -277,6 +258,16 @@ pub fn train_stance_head(rows: &[Vec<f32>], labels: &[usize], config: &StanceHea
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_head_is_written_back_byte_for_byte() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models/stance").join(HEAD_FILE);
+        let head = StanceHead::load(&path).expect("the shipped head loads");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let copy = dir.path().join(HEAD_FILE);
+        head.save(&copy).expect("saves");
+        assert!(std::fs::read(&copy).expect("reads") == std::fs::read(&path).expect("reads"));
+    }
 
     #[test]
     fn learns_three_separable_classes_and_round_trips() {
