@@ -42,6 +42,11 @@ impl Span {
     pub fn overlaps(&self, other: Span) -> bool {
         self.start < other.end && other.start < self.end
     }
+
+    /// Number of characters this span shares with `other` (0 when they do not overlap).
+    pub fn overlap(&self, other: Span) -> u32 {
+        self.end.min(other.end).saturating_sub(self.start.max(other.start))
+    }
 }
 
 impl Serialize for Span {

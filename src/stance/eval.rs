@@ -185,11 +185,6 @@ impl GoldDocuments {
         let docs = wanted.par_iter().map(|(key, t)| (key.clone(), pipeline_fn(t))).collect();
         Ok(GoldDocuments { pairs, docs })
     }
-
-    /// The document of a pair.
-    pub(crate) fn doc(&self, g: &Gold) -> Option<&Document> {
-        self.docs.get(&(g.corpus.clone(), g.doc))
-    }
 }
 
 /// Runs `pipeline_fn` on every document the gold file names (texts from `data_dir`) and
@@ -210,12 +205,8 @@ pub fn eval_stance(
     for g in &pairs {
         let key = (g.corpus.clone(), g.doc);
         let Some(doc) = docs.get(&key) else { continue };
-        let sys = doc
-            .sentences
-            .iter()
-            .flat_map(|s| &s.stance)
-            .filter(|st| st.span.overlaps(g.target))
-            .max_by_key(|st| st.span.end.min(g.target.end).saturating_sub(st.span.start.max(g.target.start)));
+        let sys =
+            doc.sentences.iter().flat_map(|s| &s.stance).filter(|st| st.span.overlaps(g.target)).max_by_key(|st| st.span.overlap(g.target));
         let (label, holder) = match sys {
             Some(st) => (st.label.index(), st.holder),
             None => {

@@ -158,6 +158,14 @@ impl StanceHead {
         Some(p)
     }
 
+    /// The most probable label and the score P(favor) − P(against); `None` when `x` has the
+    /// wrong length.
+    pub fn predict(&self, x: &[f32]) -> Option<(StanceLabel, f32)> {
+        let p = self.probs(x)?;
+        let best = (0..LABELS).max_by(|&a, &b| p[a].total_cmp(&p[b]))?;
+        Some((StanceLabel::ALL[best], (p[0] - p[1]).clamp(-1.0, 1.0)))
+    }
+
     /// Reads `head.bin`, checking its size and values.
     pub fn load(path: &Path) -> Result<StanceHead> {
         let bytes = read_model_file(path)?;
@@ -282,11 +290,11 @@ mod tests {
         }
         let head = train_stance_head(&rows, &labels, &StanceHeadConfig::default()).expect("trains");
         for (r, &l) in rows.iter().zip(&labels) {
-            let p = head.probs(r).expect("right length");
-            let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(9);
-            assert_eq!(best, l, "{r:?} → {p:?}");
+            let (label, score) = head.predict(r).expect("right length");
+            assert_eq!(label.index(), l, "{r:?} → {:?}", head.probs(r));
+            assert!((-1.0..=1.0).contains(&score));
         }
-        assert!(head.probs(&[1.0]).is_none());
+        assert!(head.probs(&[1.0]).is_none() && head.predict(&[1.0]).is_none());
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join(HEAD_FILE);
         head.save(&path).expect("saves");

@@ -155,11 +155,9 @@ impl StanceStage {
         self.rule_stances(text, sentence, claims, head.is_some())
             .into_iter()
             .map(|RuleStance { mut stance, signals, features }| {
-                let by_head = head.zip(features).filter(|_| !signals.framed).and_then(|(h, x)| h.probs(&x));
-                if let Some(p) = by_head {
-                    let best = (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])).unwrap_or(2);
-                    stance.label = StanceLabel::ALL[best];
-                    stance.score = (p[0] - p[1]).clamp(-1.0, 1.0);
+                if let Some((label, score)) = head.zip(features).filter(|_| !signals.framed).and_then(|(h, x)| h.predict(&x)) {
+                    stance.label = label;
+                    stance.score = score;
                 }
                 stance
             })
@@ -686,6 +684,12 @@ fn fronted_subject(toks: &[Tok], clause: &[usize], verb: usize) -> Option<(usize
     Some((first, end))
 }
 
+/// Every claim of a document, copied out of its sentences (the stage writes to the sentences
+/// while it reads claims that may lie in others).
+pub(crate) fn document_claims(doc: &Document) -> Vec<Claim> {
+    doc.sentences.iter().flat_map(|s| s.claims.iter().cloned()).collect()
+}
+
 /// The claims whose message or source touches the sentence.
 pub(crate) fn claims_near(claims: &[Claim], span: Span) -> Vec<&Claim> {
     claims.iter().filter(|c| c.message.iter().any(|m| m.overlaps(span)) || c.source.is_some_and(|s| span.contains(s))).collect()
@@ -697,7 +701,7 @@ impl DocumentStage for StanceStage {
     }
 
     fn process(&self, doc: &mut Document) {
-        let claims: Vec<Claim> = doc.sentences.iter().flat_map(|s| s.claims.iter().cloned()).collect();
+        let claims = document_claims(doc);
         let text = &doc.text;
         for sentence in &mut doc.sentences {
             if sentence.boilerplate {

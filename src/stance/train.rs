@@ -4,11 +4,12 @@
 
 use super::eval::GoldDocuments;
 use super::head::{train_stance_head, StanceHead, StanceHeadConfig, HEAD_FILE};
-use super::{claims_near, RuleStance, StanceStage, MODEL_SUBDIR};
+use super::{claims_near, document_claims, RuleStance, StanceStage, MODEL_SUBDIR};
 use crate::doc::{Claim, Document};
 use crate::error::{Error, Result};
 use crate::{Config, Pipeline};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// What to train on and where to write.
@@ -87,17 +88,18 @@ pub fn training_pairs(
     data_dir: &Path,
 ) -> Result<(usize, Vec<TrainingPair>)> {
     let gd = GoldDocuments::load(pipeline_fn, gold, data_dir)?;
+    let claims: HashMap<&(String, usize), Vec<Claim>> = gd.docs.iter().map(|(key, doc)| (key, document_claims(doc))).collect();
     let mut out = Vec::new();
     for g in &gd.pairs {
-        let Some(doc) = gd.doc(g) else { continue };
+        let key = (g.corpus.clone(), g.doc);
+        let (Some(doc), Some(claims)) = (gd.docs.get(&key), claims.get(&key)) else { continue };
         let Some(sentence) = doc.sentences.iter().find(|s| s.span.contains(g.target) && !s.boilerplate) else { continue };
-        let claims: Vec<Claim> = doc.sentences.iter().flat_map(|s| s.claims.iter().cloned()).collect();
-        let near = claims_near(&claims, sentence.span);
+        let near = claims_near(claims, sentence.span);
         let best = stage
             .rule_stances(&doc.text, sentence, &near, true)
             .into_iter()
             .filter(|r| r.stance.span.overlaps(g.target) && r.features.is_some())
-            .max_by_key(|r| r.stance.span.end.min(g.target.end).saturating_sub(r.stance.span.start.max(g.target.start)));
+            .max_by_key(|r| r.stance.span.overlap(g.target));
         if let Some(RuleStance { features: Some(features), .. }) = best {
             out.push(TrainingPair { gold: gold.display().to_string(), label: g.label, features });
         }
@@ -119,11 +121,7 @@ fn fit_and_write(pairs: usize, training: &[TrainingPair], config: &StanceHeadCon
     let head: StanceHead = train_stance_head(&rows, &labels, config)?;
     let mut per_class = [0usize; 3];
     labels.iter().for_each(|&l| per_class[l] += 1);
-    let correct = rows
-        .iter()
-        .zip(&labels)
-        .filter(|(x, &l)| head.probs(x).is_some_and(|p| (0..3).max_by(|&a, &b| p[a].total_cmp(&p[b])) == Some(l)))
-        .count();
+    let correct = rows.iter().zip(&labels).filter(|(x, &l)| head.predict(x).is_some_and(|(label, _)| label.index() == l)).count();
     if let Some(dir) = head_path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
