@@ -4,8 +4,17 @@
 //! non-text elements are dropped. Navigation, header, footer and aside blocks are kept as text
 //! but returned as boilerplate stretches, so the page is still shown as it reads.
 
-use scraper::{node::Node, ElementRef, Html};
+use ego_tree::{iter::Edge, NodeId};
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::{BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts, TokenizerResult};
+use html5ever::tree_builder::{ElementFlags, NodeOrText, QuirksMode, TreeBuilder, TreeBuilderOpts, TreeSink};
+use html5ever::{Attribute, ExpandedName, LocalName, QualName};
+use scraper::{node::Node, Html};
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::collections::HashMap;
 use std::ops::Range;
+use std::rc::Rc;
 
 /// Text extracted from a page and the byte ranges of it that are page furniture.
 #[derive(Debug, Default)]
@@ -54,13 +63,174 @@ const BLOCKS: &[&str] = &[
     "caption",
 ];
 
+/// Elements nest at most this deep, as in Chromium's and WebKit's HTML parsers; a start tag
+/// deeper down is dropped (its text stays, joined to the enclosing element). Without a bound the
+/// tree builder's scope checks make a page of 300,000 nested `<div>`s take minutes.
+pub const MAX_DEPTH: usize = 512;
+
+/// Inline formatting elements. They carry no text structure, and the tree builder re-creates
+/// unclosed ones at every paragraph (20,000 unclosed `<b id=N>` would make 200 million nodes),
+/// so their tags never reach it.
+const FORMATTING: &[&str] = &["a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u"];
+
+/// Elements that switch the tokenizer into raw text: always passed on, so that a deep
+/// `<script>` stays script.
+const RAW_TEXT: &[&str] = &["script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"];
+
+/// Elements without content: they never deepen the tree.
+const VOID: &[&str] = &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
+
 /// Extracts the readable text of an HTML page. The page's `<title>` is not used: the `<h1>`
-/// inside the article usually repeats it.
+/// inside the article usually repeats it. Time and memory are linear in the page's size, and
+/// nothing recurses on its nesting.
 pub fn extract(html: &str) -> Extracted {
-    let page = Html::parse_document(html);
+    let page = parse_bounded(html);
     let mut out = Builder::default();
-    walk(page.root_element(), &mut out, false);
+    walk(&page, &mut out);
     out.finish()
+}
+
+/// Parses a page as a browser does, with the bounds of [`MAX_DEPTH`] and [`FORMATTING`].
+fn parse_bounded(html: &str) -> Html {
+    let depth = Rc::new(Cell::new(0));
+    let sink = DepthSink { html: Html::new_document(), depth: Rc::clone(&depth) };
+    let gate = Gate { builder: TreeBuilder::new(sink, TreeBuilderOpts::default()), depth, dropped: HashMap::new() };
+    let mut tokenizer = Tokenizer::new(gate, TokenizerOpts::default());
+    let mut queue = BufferQueue::default();
+    queue.push_back(StrTendril::from(html));
+    while let TokenizerResult::Script(_) = tokenizer.feed(&mut queue) {}
+    tokenizer.end();
+    tokenizer.sink.builder.sink.html
+}
+
+/// Stands between the tokenizer and the tree builder and keeps tags from it that would deepen
+/// the tree past [`MAX_DEPTH`], and every formatting tag.
+struct Gate {
+    builder: TreeBuilder<NodeId, DepthSink>,
+    /// Depth of the node the last content went into, as the sink saw it.
+    depth: Rc<Cell<usize>>,
+    /// Start tags dropped for depth, by name, whose end tags are still to come (and to drop).
+    dropped: HashMap<LocalName, usize>,
+}
+
+impl Gate {
+    /// True when the tree builder must not see this tag.
+    fn drops(&mut self, tag: &Tag) -> bool {
+        let name: &str = &tag.name;
+        if FORMATTING.contains(&name) {
+            return true;
+        }
+        match tag.kind {
+            TagKind::StartTag => {
+                let deepens = !tag.self_closing && !VOID.contains(&name) && !RAW_TEXT.contains(&name);
+                if deepens && self.depth.get() >= MAX_DEPTH {
+                    *self.dropped.entry(tag.name.clone()).or_default() += 1;
+                    return true;
+                }
+                false
+            }
+            TagKind::EndTag => match self.dropped.get_mut(&tag.name) {
+                Some(n) if *n > 0 => {
+                    *n -= 1;
+                    true
+                }
+                _ => false,
+            },
+        }
+    }
+}
+
+impl TokenSink for Gate {
+    type Handle = NodeId;
+
+    fn process_token(&mut self, token: Token, line_number: u64) -> TokenSinkResult<NodeId> {
+        if let Token::TagToken(tag) = &token {
+            if self.drops(tag) {
+                return TokenSinkResult::Continue;
+            }
+        }
+        self.builder.process_token(token, line_number)
+    }
+
+    fn end(&mut self) {
+        self.builder.end();
+    }
+
+    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
+        self.builder.adjusted_current_node_present_but_not_in_html_namespace()
+    }
+}
+
+/// scraper's tree, which also tells the [`Gate`] how deep each new node lies.
+struct DepthSink {
+    html: Html,
+    depth: Rc<Cell<usize>>,
+}
+
+impl DepthSink {
+    /// Number of ancestors of a node, counted up to one past [`MAX_DEPTH`].
+    fn depth_of(&self, id: NodeId) -> usize {
+        self.html.tree.get(id).map_or(0, |node| node.ancestors().take(MAX_DEPTH + 1).count())
+    }
+}
+
+impl TreeSink for DepthSink {
+    type Handle = NodeId;
+    type Output = Html;
+
+    fn finish(self) -> Html {
+        self.html
+    }
+    fn parse_error(&mut self, msg: Cow<'static, str>) {
+        self.html.parse_error(msg);
+    }
+    fn get_document(&mut self) -> NodeId {
+        self.html.get_document()
+    }
+    fn elem_name<'a>(&'a self, target: &'a NodeId) -> ExpandedName<'a> {
+        self.html.elem_name(target)
+    }
+    fn create_element(&mut self, name: QualName, attrs: Vec<Attribute>, flags: ElementFlags) -> NodeId {
+        self.html.create_element(name, attrs, flags)
+    }
+    fn create_comment(&mut self, text: StrTendril) -> NodeId {
+        self.html.create_comment(text)
+    }
+    fn create_pi(&mut self, target: StrTendril, data: StrTendril) -> NodeId {
+        self.html.create_pi(target, data)
+    }
+    fn append(&mut self, parent: &NodeId, child: NodeOrText<NodeId>) {
+        let element = matches!(child, NodeOrText::AppendNode(_));
+        self.html.append(parent, child);
+        self.depth.set(self.depth_of(*parent) + element as usize);
+    }
+    fn append_based_on_parent_node(&mut self, element: &NodeId, prev_element: &NodeId, child: NodeOrText<NodeId>) {
+        self.html.append_based_on_parent_node(element, prev_element, child);
+    }
+    fn append_doctype_to_document(&mut self, name: StrTendril, public_id: StrTendril, system_id: StrTendril) {
+        self.html.append_doctype_to_document(name, public_id, system_id);
+    }
+    fn get_template_contents(&mut self, target: &NodeId) -> NodeId {
+        self.html.get_template_contents(target)
+    }
+    fn same_node(&self, x: &NodeId, y: &NodeId) -> bool {
+        x == y
+    }
+    fn set_quirks_mode(&mut self, mode: QuirksMode) {
+        self.html.set_quirks_mode(mode);
+    }
+    fn append_before_sibling(&mut self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
+        self.html.append_before_sibling(sibling, new_node);
+    }
+    fn add_attrs_if_missing(&mut self, target: &NodeId, attrs: Vec<Attribute>) {
+        self.html.add_attrs_if_missing(target, attrs);
+    }
+    fn remove_from_parent(&mut self, target: &NodeId) {
+        self.html.remove_from_parent(target);
+    }
+    fn reparent_children(&mut self, node: &NodeId, new_parent: &NodeId) {
+        self.html.reparent_children(node, new_parent);
+    }
 }
 
 #[derive(Default)]
@@ -110,40 +280,69 @@ impl Builder {
     }
 }
 
-fn walk(element: ElementRef<'_>, out: &mut Builder, in_furniture: bool) {
-    let name = element.value().name();
-    if SKIPPED.contains(&name) {
-        return;
-    }
-    let block = BLOCKS.contains(&name);
-    let furniture = !in_furniture && FURNITURE.contains(&name);
-    if block {
-        out.pending_break = true;
-    }
-    if furniture {
-        // Furniture starts a paragraph of its own so that its stretch holds whole lines.
-        out.pending_break = true;
-    }
-    let start = out.text.len();
-    for child in element.children() {
-        match child.value() {
-            Node::Text(text) => out.push_text(text),
-            Node::Element(e) if e.name() == "br" => out.line_break(),
-            Node::Element(_) => {
-                if let Some(child) = ElementRef::wrap(child) {
-                    walk(child, out, in_furniture || furniture);
+/// One open element of the walk: what it asked of the text, to be settled when it closes.
+struct Open {
+    block: bool,
+    /// Where its furniture stretch starts, when it opened one.
+    furniture_from: Option<usize>,
+}
+
+/// Walks the tree in document order without recursion (pages nest tags tens of thousands deep),
+/// writing text and block breaks into `out`.
+fn walk(page: &Html, out: &mut Builder) {
+    let mut open: Vec<Open> = Vec::new();
+    // Depth of furniture elements around the current node, and of a skipped element (script,
+    // style …) whose whole subtree is dropped.
+    let mut furniture_depth = 0usize;
+    let mut skipped_depth = 0usize;
+    for edge in page.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) => {
+                let Node::Element(element) = node.value() else {
+                    if let (Node::Text(text), 0) = (node.value(), skipped_depth) {
+                        out.push_text(text);
+                    }
+                    continue;
+                };
+                let name = element.name();
+                if skipped_depth > 0 || SKIPPED.contains(&name) {
+                    skipped_depth += 1;
+                    continue;
+                }
+                if name == "br" {
+                    out.line_break();
+                }
+                let block = BLOCKS.contains(&name);
+                let furniture = furniture_depth == 0 && FURNITURE.contains(&name);
+                // Furniture starts a paragraph of its own so that its stretch holds whole lines.
+                if block || furniture {
+                    out.pending_break = true;
+                }
+                if FURNITURE.contains(&name) {
+                    furniture_depth += 1;
+                }
+                open.push(Open { block, furniture_from: furniture.then_some(out.text.len()) });
+            }
+            Edge::Close(node) => {
+                let Node::Element(element) = node.value() else { continue };
+                if skipped_depth > 0 {
+                    skipped_depth -= 1;
+                    continue;
+                }
+                let Some(closed) = open.pop() else { continue };
+                if FURNITURE.contains(&element.name()) {
+                    furniture_depth -= 1;
+                }
+                if closed.block {
+                    out.pending_break = true;
+                }
+                if let Some(start) = closed.furniture_from {
+                    let start = if out.text[start..].starts_with("\n\n") { start + 2 } else { start };
+                    if out.text.len() > start {
+                        out.furniture.push(start..out.text.len());
+                    }
                 }
             }
-            _ => {}
-        }
-    }
-    if block {
-        out.pending_break = true;
-    }
-    if furniture {
-        let start = if out.text[start..].starts_with("\n\n") { start + 2 } else { start };
-        if out.text.len() > start {
-            out.furniture.push(start..out.text.len());
         }
     }
 }
