@@ -24,6 +24,10 @@ pub const ENCODER_SUBDIR: &str = "encoder";
 pub const WORD_LAYER_MEAN: usize = 4;
 /// Sentences per forward pass; sentences of similar length are batched together.
 const BATCH: usize = 16;
+/// The encoder reads at most this many characters of a word. Words are far shorter (the
+/// longest URLs of news text come near it); a million-letter "word" would otherwise make
+/// hundreds of thousands of subwords.
+pub const MAX_WORD_CHARS: usize = 100;
 /// Subwords shared by neighbouring windows of an over-long sentence.
 const WINDOW_OVERLAP: usize = 64;
 
@@ -136,6 +140,7 @@ impl WordEncoder {
                 text.push(' ');
                 pos += 1;
             }
+            let w = w.char_indices().nth(MAX_WORD_CHARS).map_or(*w, |(cut, _)| &w[..cut]);
             let n = w.chars().count();
             spans.push(pos..pos + n);
             text.push_str(w);

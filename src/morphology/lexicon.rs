@@ -874,6 +874,18 @@ impl Lexicon {
         self.n_lists
     }
 
+    /// Bytes of the longest form in the lexicon (a full pass over the index; for tests and
+    /// tools).
+    pub fn longest_form_bytes(&self) -> usize {
+        use fst::Streamer;
+        let mut stream = self.forms.stream();
+        let mut longest = 0;
+        while let Some((form, _)) = stream.next() {
+            longest = longest.max(form.len());
+        }
+        longest
+    }
+
     /// True when `form` is in the lexicon.
     pub fn contains(&self, form: &str) -> bool {
         self.forms.contains_key(form)

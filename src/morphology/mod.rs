@@ -21,6 +21,9 @@ use std::borrow::Cow;
 use std::ops::Range;
 use std::path::Path;
 
+/// Bytes of the longest form of the shipped lexicon (rounded up); a test checks the bound.
+const MAX_FORM_BYTES: usize = 48;
+
 /// Folder of the lexicon inside the models folder.
 pub const MODEL_SUBDIR: &str = "morphology";
 
@@ -204,6 +207,11 @@ impl Morphology {
         for (n, (at, c)) in form.char_indices().enumerate().skip(MIN_PREFIX) {
             if chars - n < MIN_HEAD {
                 break;
+            }
+            // No form is longer, so no head is either: a word of a million letters costs a
+            // million steps, not a million lookups of its tail.
+            if form.len() - at > MAX_FORM_BYTES {
+                continue;
             }
             if cap {
                 let start = arena.len();
@@ -439,6 +447,12 @@ mod tests {
         assert_eq!(morphs[1].pos, Pos::NOUN);
         assert_eq!(morphs[2].mood, Some(Mood::KonjunktivI));
         assert_eq!(morphs[4].pos, Pos::PUNCT);
+    }
+
+    #[test]
+    fn no_form_is_longer_than_the_compound_bound() {
+        let longest = morphology().lexicon().longest_form_bytes();
+        assert!(longest <= MAX_FORM_BYTES, "the lexicon has a form of {longest} bytes: raise MAX_FORM_BYTES");
     }
 
     #[test]

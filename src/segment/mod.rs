@@ -13,6 +13,12 @@ use crate::stage::DocumentStage;
 use lists::WordLists;
 use tokenize::RawToken;
 
+/// A sentence ends after this many tokens at the latest. Real sentences stay far below it
+/// (news sentences rarely pass 100 tokens); text without sentence marks (a table flattened
+/// into one line, a 200,000-word run) is cut into pieces of this size, which keeps every
+/// per-sentence rule and the encoder's work per sentence bounded.
+pub const MAX_SENTENCE_TOKENS: usize = 1_000;
+
 /// German sentence splitter and tokenizer.
 #[derive(Debug)]
 pub struct Segmenter {
@@ -34,6 +40,10 @@ impl Segmenter {
         let mut ranges = Vec::with_capacity(ends.len());
         let mut start = 0;
         for end in ends {
+            while end - start > MAX_SENTENCE_TOKENS {
+                ranges.push(start..start + MAX_SENTENCE_TOKENS);
+                start += MAX_SENTENCE_TOKENS;
+            }
             if end > start {
                 ranges.push(start..end);
             }
@@ -124,6 +134,14 @@ mod tests {
         Segmenter::default().process(&mut doc);
         let flagged: Vec<(&str, bool)> = doc.sentences.iter().map(|s| (doc.text_of(s.span), s.boilerplate)).collect();
         assert_eq!(flagged, [("Der Rat tagte.", false), ("Foto: dpa/Max Mustermann", true), ("Dann ging es weiter.", false)]);
+    }
+
+    #[test]
+    fn a_run_without_sentence_marks_is_cut_at_the_token_limit() {
+        let text = "Haus ".repeat(2 * MAX_SENTENCE_TOKENS + 5);
+        let (_, ranges) = Segmenter::default().split(&text, &[]);
+        let lens: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
+        assert_eq!(lens, [MAX_SENTENCE_TOKENS, MAX_SENTENCE_TOKENS, 5]);
     }
 
     #[test]
