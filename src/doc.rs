@@ -4,7 +4,7 @@
 //! values) into the decoded text, the same indices Python's `str` uses. [`Text`] owns the only
 //! table that converts between characters and bytes; no other module counts characters.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// A half-open `[start, end)` range of character offsets into a document's text.
@@ -52,6 +52,16 @@ impl Span {
 impl Serialize for Span {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         [self.start, self.end].serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Span, D::Error> {
+        let [start, end] = <[u32; 2]>::deserialize(d)?;
+        if start > end {
+            return Err(serde::de::Error::custom(format!("span {start}..{end} is reversed")));
+        }
+        Ok(Span { start, end })
     }
 }
 
@@ -135,7 +145,7 @@ impl Text {
 }
 
 /// Universal part-of-speech tags (the UD tag set).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[allow(missing_docs)] // The names are the UD tags themselves.
 pub enum Pos {
     ADJ,
@@ -158,7 +168,7 @@ pub enum Pos {
 }
 
 /// Verbal mood, as far as the form shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mood {
     /// *sagt, ist, hat*
@@ -173,7 +183,7 @@ pub enum Mood {
 }
 
 /// Grammatical number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Number {
     /// Singular.
@@ -183,7 +193,7 @@ pub enum Number {
 }
 
 /// Tense of a finite verb form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tense {
     /// *sagt, sage*
@@ -221,7 +231,7 @@ pub struct Token {
 }
 
 /// Entity types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[allow(clippy::upper_case_acronyms)]
 pub enum EntityLabel {
     /// Persons.
@@ -248,7 +258,7 @@ pub struct Entity {
 }
 
 /// Kinds of modality and attribution cues.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CueKind {
     /// Hearsay *sollen*: *soll gewusst haben*.
@@ -282,7 +292,7 @@ pub struct Cue {
 }
 
 /// How a claim is reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClaimForm {
     /// In quotation marks.
@@ -309,7 +319,7 @@ pub struct Claim {
 }
 
 /// Stance labels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StanceLabel {
     /// Leaning toward the target.
@@ -351,7 +361,7 @@ impl StanceLabel {
 }
 
 /// Whose stance it is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StanceHolder {
     /// The article's author.
@@ -380,7 +390,7 @@ pub struct Stance {
 }
 
 /// What a sentence does with its content.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SentenceModality {
     /// Stated as fact by the author.
@@ -396,7 +406,7 @@ pub enum SentenceModality {
 }
 
 /// Why a stretch of text is boilerplate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BoilerplateKind {
     /// "Foto: dpa", "Photo by … on Pexels.com".

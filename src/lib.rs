@@ -18,6 +18,7 @@ pub mod doc;
 pub mod encoder;
 pub mod error;
 pub mod eval;
+pub mod guard;
 pub mod ingest;
 pub mod modality;
 pub mod morphology;

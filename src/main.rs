@@ -62,6 +62,9 @@ struct Common {
     /// NER model: accurate (perceptron + encoder head, ~1,000 words/s) or fast (perceptron alone).
     #[arg(long, value_name = "MODEL", default_value = "accurate")]
     ner: String,
+    /// Skip a document that takes longer than this many seconds, with the reason (0 = no limit).
+    #[arg(long, value_name = "SECS", default_value_t = lesart::pipeline::DEFAULT_DOC_TIMEOUT.as_secs_f64())]
+    doc_timeout: f64,
 }
 
 impl Common {
@@ -76,6 +79,7 @@ impl Common {
             max_file_bytes: self.max_file_size << 20,
             targets: self.targets.clone(),
             ner: self.ner.parse()?,
+            doc_timeout: doc_timeout(self.doc_timeout)?,
             ..Config::default()
         };
         if let Some(dir) = &self.models {
@@ -92,6 +96,14 @@ impl Common {
     }
 }
 
+/// The time limit per document of `--doc-timeout SECS`: none for 0.
+fn doc_timeout(secs: f64) -> Result<Option<std::time::Duration>> {
+    if secs == 0.0 {
+        return Ok(None);
+    }
+    std::time::Duration::try_from_secs_f64(secs).map(Some).map_err(|_| anyhow::anyhow!("--doc-timeout {secs}: give seconds, 0 or more"))
+}
+
 #[derive(Args)]
 struct AnalyzeArgs {
     /// Files, directories (walked for .txt, .md, .html, .htm, .jsonl) or - for standard input.
@@ -103,6 +115,10 @@ struct AnalyzeArgs {
     /// No progress bar and no summary line.
     #[arg(long, short)]
     quiet: bool,
+    /// Go on with an interrupted run into the same --out folder (same inputs and options):
+    /// inputs it finished are kept, the others analysed; the outputs equal an uninterrupted run's.
+    #[arg(long)]
+    resume: bool,
     #[command(flatten)]
     common: Common,
 }
@@ -386,8 +402,12 @@ fn print_report<R: std::fmt::Display + serde::Serialize>(report: &R, json: bool)
     Ok(ExitCode::SUCCESS)
 }
 
+/// Exit code of a run stopped by Ctrl-C or SIGTERM (128 + SIGINT), as shells expect.
+const STOPPED: u8 = 130;
+
 fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
     let pipeline = args.common.pipeline()?;
+    stop_on_signal(&pipeline)?;
     let inputs = collect_inputs(&args.paths);
     let bar = if args.quiet || !std::io::stderr().is_terminal() {
         indicatif::ProgressBar::hidden()
@@ -399,25 +419,51 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         );
         bar
     };
-    let (summary, _) = report::analyze_to_dir(&pipeline, &inputs, &args.out, |done| bar.set_position(done as u64))?;
+    let run = report::analyze_to_dir(&pipeline, &inputs, &args.out, args.resume, |done| bar.set_position(done as u64))?;
     bar.finish_and_clear();
-    for skipped in &summary.skipped {
+    for skipped in &run.report.skipped {
         eprintln!("lesart: {}: {}", skipped.path, skipped.reason);
+    }
+    let summary = &run.summary;
+    if summary.stopped {
+        eprintln!(
+            "lesart: stopped after {} of {} inputs; the finished ones are kept in {}. To go on: lesart {} --resume",
+            run.resumed + summary.inputs_done,
+            inputs.inputs.len(),
+            args.out.display(),
+            std::env::args().skip(1).filter(|a| a != "--resume").collect::<Vec<_>>().join(" ")
+        );
+        return Ok(ExitCode::from(STOPPED));
     }
     if !args.quiet {
         let memory = lesart::pipeline::peak_memory_bytes().map(|b| format!(", peak memory {} MiB", b >> 20)).unwrap_or_default();
+        let resumed = if run.resumed > 0 { format!("resumed after {} inputs; ", run.resumed) } else { String::new() };
         eprintln!(
-            "lesart: {} documents, {} sentences, {} words in {:.2} s ({:.0} words/s{memory}); {} skipped → {}",
+            "lesart: {resumed}{} documents, {} sentences, {} words in {:.2} s ({:.0} words/s{memory}); {} skipped → {}",
             summary.documents,
             summary.sentences,
             summary.words,
             summary.elapsed.as_secs_f64(),
             summary.words_per_second(),
-            summary.skipped.len(),
+            run.report.skipped.len(),
             args.out.display()
         );
     }
-    Ok(if summary.skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if run.report.skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Ctrl-C (or SIGTERM) stops the run after the inputs underway: what is finished stays and
+/// `--resume` goes on from there. A second one ends the process at once; the journal still
+/// holds only finished inputs.
+fn stop_on_signal(pipeline: &Pipeline) -> Result<()> {
+    let stop = pipeline.stop_flag();
+    ctrlc::set_handler(move || {
+        if stop.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            std::process::exit(STOPPED.into());
+        }
+        eprintln!("lesart: stopping after the documents underway (Ctrl-C again to end at once)");
+    })
+    .context("cannot install the Ctrl-C handler")
 }
 
 /// Reads the named files (no directory walking) into annotated documents; skipped inputs are

@@ -3,7 +3,8 @@
 
 use crate::doc::Document;
 use crate::error::{Error, Result};
-use crate::ingest::{Ingest, Input, Inputs, Skipped};
+use crate::guard::{Budget, Failure};
+use crate::ingest::{Ingest, Input, Skipped};
 use crate::modality::Modality;
 use crate::morphology::Morphology;
 use crate::ner::{EntityGroup, Ner, NerModel};
@@ -11,7 +12,10 @@ use crate::segment::Segmenter;
 use crate::stage::{DocumentStage, SentenceStage};
 use crate::stance::StanceStage;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Where models live and how to run.
@@ -36,7 +40,13 @@ pub struct Config {
     /// Keep the contextual token vectors on the sentences after the run (to train the stance
     /// head on them); by default they are dropped once the stance stage has read them.
     pub keep_vectors: bool,
+    /// A document that takes longer than this is skipped with the reason (`None`: no limit).
+    pub doc_timeout: Option<Duration>,
 }
+
+/// The default time limit per document: ten minutes, some 500,000 words with the accurate
+/// NER model on two cores, so only a runaway document reaches it.
+pub const DEFAULT_DOC_TIMEOUT: Duration = Duration::from_secs(600);
 
 impl Default for Config {
     fn default() -> Self {
@@ -49,7 +59,24 @@ impl Default for Config {
             ner: NerModel::default(),
             stance_head: true,
             keep_vectors: false,
+            doc_timeout: Some(DEFAULT_DOC_TIMEOUT),
         }
+    }
+}
+
+impl Config {
+    /// The options that change the output, in words.
+    pub fn describe(&self) -> String {
+        format!(
+            "models {}, ner {:?}, stance head {}, targets {:?}, encoding {}, max file {} bytes, doc timeout {}",
+            self.models_dir.display(),
+            self.ner,
+            self.stance_head,
+            self.targets,
+            self.encoding.map_or("detected", |e| e.name()),
+            self.max_file_bytes,
+            self.doc_timeout.map_or("none".to_string(), |t| format!("{} s", t.as_secs_f64())),
+        )
     }
 }
 
@@ -69,6 +96,11 @@ pub fn default_models_dir() -> PathBuf {
 /// Counts and timings of one run.
 #[derive(Debug, Default, Clone)]
 pub struct RunSummary {
+    /// Inputs finished (analysed or skipped), counted from the first: a stopped run finished
+    /// these and none after them.
+    pub inputs_done: usize,
+    /// True when the run was stopped before every input was done.
+    pub stopped: bool,
     /// Documents analysed.
     pub documents: usize,
     /// Sentences found.
@@ -100,6 +132,12 @@ pub struct Pipeline {
     gazetteers: std::sync::Arc<crate::ner::gazetteer::Gazetteers>,
     pool: rayon::ThreadPool,
     keep_vectors: bool,
+    doc_timeout: Option<Duration>,
+    /// Set to stop a run: no input is started after it, documents underway end at their next
+    /// step.
+    stop: Arc<AtomicBool>,
+    /// The options that change the output, in words.
+    options: String,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -114,9 +152,10 @@ impl std::fmt::Debug for Pipeline {
 /// one set of batches).
 pub const SENTENCE_RUN: usize = 32;
 
-/// How many inputs are read and annotated together before their output is written; bounds
-/// memory while keeping every core busy.
-const BATCH: usize = 64;
+/// How far (in inputs) the workers may run ahead of the first input not yet handed on. Results
+/// are handed on in input order, so this bounds what waits in memory behind a slow document,
+/// while the other workers go on with the inputs after it.
+const WINDOW_PER_THREAD: usize = 16;
 
 impl Pipeline {
     /// Loads every stage's models.
@@ -141,30 +180,49 @@ impl Pipeline {
             gazetteers,
             pool,
             keep_vectors: config.keep_vectors,
+            doc_timeout: config.doc_timeout,
+            stop: Arc::new(AtomicBool::new(false)),
+            options: config.describe(),
         })
     }
 
-    /// Runs segmentation and every sentence stage on a document whose text is read.
-    pub fn annotate(&self, doc: &mut Document) {
-        self.pool.install(|| self.annotate_in_pool(doc));
+    /// The options that change the output, in words: a resumed run must use the same.
+    pub fn options(&self) -> &str {
+        &self.options
     }
 
-    fn annotate_in_pool(&self, doc: &mut Document) {
-        self.segmenter.process(doc);
+    /// The flag that stops a run when set (from a Ctrl-C handler, say): no input is started
+    /// after it, and documents underway end at their next step without output.
+    pub fn stop_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.stop)
+    }
+
+    /// Runs every stage on a document whose text is read. A panic in a stage is a bug and is
+    /// raised again here; [`Pipeline::run`] and [`Pipeline::analyze_input`] turn it into a
+    /// skipped document instead.
+    pub fn annotate(&self, doc: &mut Document) {
+        if let Err(failure) = self.pool.install(|| self.annotate_within(doc, Budget::unlimited())) {
+            panic!("{}: {failure}", doc.id);
+        }
+    }
+
+    /// Runs every stage on a document within `budget`, each step guarded: the first failure
+    /// (a panic, the time limit, a stop) ends the work and is returned.
+    fn annotate_within(&self, doc: &mut Document, budget: Budget<'_>) -> Result<(), Failure> {
+        budget.run(self.segmenter.name(), || self.segmenter.process(doc))?;
         let text = &doc.text;
         let stages = &self.sentence_stages;
         // Runs of a fixed size, so the batches a stage sees never depend on the thread count.
-        doc.sentences.par_chunks_mut(SENTENCE_RUN).for_each(|run| {
-            for stage in stages {
-                stage.annotate_batch(text, run);
-            }
-        });
+        doc.sentences
+            .par_chunks_mut(SENTENCE_RUN)
+            .try_for_each(|run| stages.iter().try_for_each(|stage| budget.run(stage.name(), || stage.annotate_batch(text, run))))?;
         for stage in &self.document_stages {
-            stage.process(doc);
+            budget.run(stage.name(), || stage.process(doc))?;
         }
         if !self.keep_vectors {
             doc.sentences.iter_mut().for_each(|s| s.vectors = None);
         }
+        Ok(())
     }
 
     /// Groups a document's entity mentions into entities (*Wladimir Putin … Putin*), with the
@@ -180,51 +238,135 @@ impl Pipeline {
         doc
     }
 
-    /// Reads and analyses one input (a JSONL file gives several documents).
+    /// Reads and analyses one input (a JSONL file gives several documents). A document that
+    /// makes a stage fail or runs past the time limit comes back as skipped, with the reason.
     pub fn analyze_input(&self, input: &Input) -> Vec<Result<Document, Skipped>> {
-        self.pool.install(|| self.read_and_annotate(input))
+        self.pool.install(|| self.read_and_annotate(input)).unwrap_or_default()
     }
 
-    fn read_and_annotate(&self, input: &Input) -> Vec<Result<Document, Skipped>> {
-        let mut out = self.ingest.read(input);
-        out.par_iter_mut().for_each(|r| {
-            if let Ok(doc) = r {
-                self.annotate_in_pool(doc);
+    /// Reads one input and analyses its documents in parallel, each under its own budget;
+    /// `None` when the run was stopped before all of them were done.
+    fn read_and_annotate(&self, input: &Input) -> Option<Vec<Result<Document, Skipped>>> {
+        let name = input.name();
+        let mut out = match crate::guard::catch(|| self.ingest.read(input)) {
+            Ok(out) => out,
+            Err(message) => vec![Err(Skipped::new(name, Failure::Panic { stage: "ingest", message }))],
+        };
+        let stopped = AtomicBool::new(false);
+        out.par_iter_mut().for_each(|result| {
+            let Ok(doc) = result else { return };
+            match self.annotate_within(doc, Budget::starting_now(self.doc_timeout, &self.stop)) {
+                Ok(()) => {}
+                Err(Failure::Stopped) => stopped.store(true, Ordering::Relaxed),
+                Err(failure) => *result = Err(Skipped::new(doc.id.clone(), failure)),
             }
         });
-        out
+        (!stopped.load(Ordering::Relaxed)).then_some(out)
     }
 
-    /// Analyses all inputs, handing each document to `sink` in input order, and each skipped
-    /// input to the summary. `progress` is called with the number of inputs finished so far.
-    pub fn run(
-        &self,
-        inputs: &Inputs,
-        mut sink: impl FnMut(&Document) -> Result<()>,
-        mut progress: impl FnMut(usize),
-    ) -> Result<RunSummary> {
+    /// Analyses `inputs`, handing each input's documents and skips to `sink` in input order,
+    /// as soon as it and all inputs before it are done. Workers go on past a slow document by
+    /// up to a window of inputs, so one document that takes long stalls no one. When the stop
+    /// flag is set, the run ends after the last input that was finished in order; the summary
+    /// says how far it got.
+    pub fn run(&self, inputs: &[Input], mut sink: impl FnMut(usize, Vec<Result<Document, Skipped>>) -> Result<()>) -> Result<RunSummary> {
         let started = Instant::now();
-        let mut summary = RunSummary { skipped: inputs.skipped.clone(), ignored: inputs.ignored, ..Default::default() };
-        let mut done = 0;
-        for batch in inputs.inputs.chunks(BATCH) {
-            let results: Vec<Vec<Result<Document, Skipped>>> =
-                self.pool.install(|| batch.par_iter().map(|input| self.read_and_annotate(input)).collect());
-            for result in results.into_iter().flatten() {
-                match result {
-                    Ok(doc) => {
-                        summary.documents += 1;
-                        summary.sentences += doc.sentences.len();
-                        summary.words += doc.word_count();
-                        sink(&doc)?;
+        let threads = self.pool.current_num_threads().max(1);
+        let window = WINDOW_PER_THREAD * threads;
+        let next = AtomicUsize::new(0);
+        // The first input not yet handed on, and a signal for workers waiting on the window.
+        let handed_on = (Mutex::new(0usize), Condvar::new());
+        let (tx, rx) = mpsc::channel::<(usize, Option<Vec<Result<Document, Skipped>>>)>();
+        let mut summary = RunSummary::default();
+        let mut sink_error = None;
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                self.pool.install(|| {
+                    rayon::scope(|workers| {
+                        for _ in 0..threads {
+                            let tx = tx.clone();
+                            let (next, handed_on) = (&next, &handed_on);
+                            workers.spawn(move |_| self.work(inputs, next, handed_on, window, tx));
+                        }
+                    })
+                });
+                drop(tx);
+            });
+            let mut waiting: BTreeMap<usize, Option<Vec<Result<Document, Skipped>>>> = BTreeMap::new();
+            let mut expected = 0;
+            for (index, result) in rx.iter() {
+                waiting.insert(index, result);
+                while let Some(result) = waiting.remove(&expected) {
+                    let Some(results) = result.filter(|_| sink_error.is_none() && !summary.stopped) else {
+                        summary.stopped = true;
+                        self.stop.store(true, Ordering::Relaxed);
+                        break;
+                    };
+                    summary.count(&results);
+                    if let Err(e) = sink(expected, results) {
+                        sink_error = Some(e);
+                        self.stop.store(true, Ordering::Relaxed);
                     }
-                    Err(skipped) => summary.skipped.push(skipped),
+                    expected += 1;
+                    *handed_on.0.lock().unwrap_or_else(|p| p.into_inner()) = expected;
+                    handed_on.1.notify_all();
+                }
+                if summary.stopped {
+                    handed_on.1.notify_all();
                 }
             }
-            done += batch.len();
-            progress(done);
+            summary.inputs_done = expected;
+        });
+        if let Some(e) = sink_error {
+            return Err(e);
         }
+        summary.stopped = summary.inputs_done < inputs.len();
         summary.elapsed = started.elapsed();
         Ok(summary)
+    }
+
+    /// One worker of [`Pipeline::run`]: takes the next input while it lies within the window
+    /// and the run is not stopped, analyses it and sends the result.
+    #[allow(clippy::type_complexity)]
+    fn work(
+        &self,
+        inputs: &[Input],
+        next: &AtomicUsize,
+        handed_on: &(Mutex<usize>, Condvar),
+        window: usize,
+        tx: mpsc::Sender<(usize, Option<Vec<Result<Document, Skipped>>>)>,
+    ) {
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            if index >= inputs.len() {
+                return;
+            }
+            let mut first_open = handed_on.0.lock().unwrap_or_else(|p| p.into_inner());
+            while index >= *first_open + window && !self.stop.load(Ordering::Relaxed) {
+                first_open = handed_on.1.wait(first_open).unwrap_or_else(|p| p.into_inner());
+            }
+            drop(first_open);
+            let result = if self.stop.load(Ordering::Relaxed) { None } else { self.read_and_annotate(&inputs[index]) };
+            if tx.send((index, result)).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+impl RunSummary {
+    /// Adds one input's documents and skips.
+    fn count(&mut self, results: &[Result<Document, Skipped>]) {
+        for result in results {
+            match result {
+                Ok(doc) => {
+                    self.documents += 1;
+                    self.sentences += doc.sentences.len();
+                    self.words += doc.word_count();
+                }
+                Err(skipped) => self.skipped.push(skipped.clone()),
+            }
+        }
     }
 }
 

@@ -44,7 +44,7 @@ impl Input {
 }
 
 /// An input that was not analysed, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Skipped {
     /// The file (or `file.jsonl:LINE`).
     pub path: String,
@@ -53,7 +53,8 @@ pub struct Skipped {
 }
 
 impl Skipped {
-    fn new(path: impl Into<String>, reason: impl ToString) -> Skipped {
+    /// A skipped input with its reason.
+    pub fn new(path: impl Into<String>, reason: impl ToString) -> Skipped {
         Skipped { path: path.into(), reason: reason.to_string() }
     }
 }

@@ -246,3 +246,172 @@ pub fn write_document_line(mut w: impl std::io::Write, doc: &Document) -> std::i
     serde_json::to_writer(&mut w, &DocumentJson::new(doc))?;
     w.write_all(b"\n")
 }
+
+/// Reads one line of `annotations.jsonl` back into a document, with every layer the line
+/// holds (the contextual vectors are never written, so they are absent). Spans are checked
+/// against the text, so a line from elsewhere cannot index outside it.
+pub fn read_document_line(line: &str) -> Result<Document, String> {
+    let json: DocumentIn = serde_json::from_str(line).map_err(|e| format!("not an annotation line: {e}"))?;
+    if json.schema != SCHEMA {
+        return Err(format!("schema {} where this lesart reads schema {SCHEMA}", json.schema));
+    }
+    let encoding = encoding_rs::Encoding::for_label(json.encoding.as_bytes())
+        .map(|e| e.name())
+        .ok_or_else(|| format!("unknown encoding {:?}", json.encoding))?;
+    let mut doc = Document::new(json.id, json.text, encoding);
+    let len = doc.text.char_len();
+    let check = |span: Span| {
+        if span.end <= len {
+            Ok(span)
+        } else {
+            Err(format!("span {}..{} outside the text of {len} characters", span.start, span.end))
+        }
+    };
+    for b in json.boilerplate {
+        doc.boilerplate.push(Boilerplate { span: check(Span::new(b.start, b.end))?, kind: b.kind });
+    }
+    for s in json.sentences {
+        let spans = |list: &[Span]| list.iter().try_for_each(|&sp| check(sp).map(drop));
+        let mut sentence =
+            Sentence { span: check(pair(s.start, s.end)?)?, boilerplate: s.boilerplate, modality: s.modality, ..Default::default() };
+        for t in s.tokens {
+            let morph = match (t.lemma, t.pos) {
+                (Some(lemma), Some(pos)) => Some(crate::doc::Morph {
+                    lemma: lemma.into(),
+                    pos,
+                    mood: t.mood,
+                    person: t.person,
+                    number: t.number,
+                    tense: t.tense,
+                    known: true,
+                }),
+                _ => None,
+            };
+            sentence.tokens.push(Token { span: check(pair(t.start, t.end)?)?, morph });
+        }
+        for e in s.entities {
+            sentence.entities.push(Entity { span: check(pair(e.start, e.end)?)?, label: e.label, derived: e.derived, score: e.score });
+        }
+        for c in s.cues {
+            sentence.cues.push(Cue { span: check(pair(c.start, c.end)?)?, kind: c.kind, lemma: c.lemma.into() });
+        }
+        for c in s.claims {
+            spans(&c.cue)?;
+            spans(&c.message)?;
+            let source = c.source.map(|src| pair(src.start, src.end).and_then(check)).transpose()?;
+            sentence.claims.push(Claim { cue: c.cue, source, message: c.message, form: c.form, hedged: c.hedged });
+        }
+        for st in s.stance {
+            spans(&st.evidence)?;
+            let holder_span = st.holder_span.map(check).transpose()?;
+            sentence.stance.push(Stance {
+                target: st.target.into(),
+                span: check(pair(st.start, st.end)?)?,
+                label: st.label,
+                score: st.score,
+                evidence: st.evidence,
+                holder: st.holder,
+                holder_span,
+            });
+        }
+        doc.sentences.push(sentence);
+    }
+    Ok(doc)
+}
+
+fn pair(start: u32, end: u32) -> Result<Span, String> {
+    if start <= end {
+        Ok(Span::new(start, end))
+    } else {
+        Err(format!("span {start}..{end} is reversed"))
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DocumentIn {
+    schema: u32,
+    id: String,
+    encoding: String,
+    text: String,
+    boilerplate: Vec<BoilerplateIn>,
+    sentences: Vec<SentenceIn>,
+}
+
+#[derive(serde::Deserialize)]
+struct BoilerplateIn {
+    start: u32,
+    end: u32,
+    kind: BoilerplateKind,
+}
+
+#[derive(serde::Deserialize)]
+struct SentenceIn {
+    start: u32,
+    end: u32,
+    boilerplate: bool,
+    tokens: Vec<TokenIn>,
+    entities: Vec<EntityIn>,
+    cues: Vec<CueIn>,
+    claims: Vec<ClaimIn>,
+    stance: Vec<StanceIn>,
+    modality: Option<SentenceModality>,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenIn {
+    start: u32,
+    end: u32,
+    lemma: Option<String>,
+    pos: Option<Pos>,
+    mood: Option<Mood>,
+    #[serde(default)]
+    person: Option<u8>,
+    #[serde(default)]
+    number: Option<Number>,
+    #[serde(default)]
+    tense: Option<Tense>,
+}
+
+#[derive(serde::Deserialize)]
+struct EntityIn {
+    start: u32,
+    end: u32,
+    label: EntityLabel,
+    derived: bool,
+    score: f32,
+}
+
+#[derive(serde::Deserialize)]
+struct CueIn {
+    start: u32,
+    end: u32,
+    kind: CueKind,
+    lemma: String,
+}
+
+#[derive(serde::Deserialize)]
+struct SpanIn {
+    start: u32,
+    end: u32,
+}
+
+#[derive(serde::Deserialize)]
+struct ClaimIn {
+    cue: Vec<Span>,
+    source: Option<SpanIn>,
+    message: Vec<Span>,
+    form: ClaimForm,
+    hedged: bool,
+}
+
+#[derive(serde::Deserialize)]
+struct StanceIn {
+    target: String,
+    start: u32,
+    end: u32,
+    label: StanceLabel,
+    score: f32,
+    evidence: Vec<Span>,
+    holder: StanceHolder,
+    holder_span: Option<Span>,
+}
