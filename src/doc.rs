@@ -499,6 +499,54 @@ impl Document {
         (t < tokens.len() && tokens[t].span.start <= offset).then_some((s, t))
     }
 
+    /// Checks the invariants every stage keeps: sentences in order, not empty, not
+    /// overlapping; each sentence's tokens and entities in order inside it; every other span
+    /// inside the text; every character that is not whitespace inside a token. `Err` names
+    /// the first broken one.
+    pub fn check(&self) -> Result<(), String> {
+        let len = self.text.char_len();
+        let inside = |what: &str, span: Span| {
+            if span.start <= span.end && span.end <= len {
+                Ok(())
+            } else {
+                Err(format!("{what} {}..{} outside the text of {len} characters", span.start, span.end))
+            }
+        };
+        let in_order = |what: &str, spans: &mut dyn Iterator<Item = Span>, within: Span| {
+            let mut last_end = within.start;
+            for span in spans {
+                if span.is_empty() || span.start < last_end || span.end > within.end {
+                    return Err(format!("{what} {}..{} out of order or outside {}..{}", span.start, span.end, within.start, within.end));
+                }
+                last_end = span.end;
+            }
+            Ok(())
+        };
+        in_order("boilerplate", &mut self.boilerplate.iter().map(|b| b.span), Span::new(0, len))?;
+        in_order("sentence", &mut self.sentences.iter().map(|s| s.span), Span::new(0, len))?;
+        let mut covered = vec![false; len as usize];
+        for s in &self.sentences {
+            in_order("token", &mut s.tokens.iter().map(|t| t.span), s.span)?;
+            in_order("entity", &mut s.entities.iter().map(|e| e.span), s.span)?;
+            for t in &s.tokens {
+                covered[t.span.start as usize..t.span.end as usize].iter_mut().for_each(|c| *c = true);
+            }
+            for c in &s.cues {
+                inside("cue", c.span)?;
+            }
+            for claim in &s.claims {
+                claim.cue.iter().chain(&claim.message).chain(&claim.source).try_for_each(|&span| inside("claim", span))?;
+            }
+            for st in &s.stance {
+                std::iter::once(&st.span).chain(&st.evidence).chain(&st.holder_span).try_for_each(|&span| inside("stance", span))?;
+            }
+        }
+        match self.text.as_str().chars().zip(covered).position(|(c, covered)| !covered && !c.is_whitespace()) {
+            Some(at) => Err(format!("character {at} ({:?}) is in no token", self.text.as_str().chars().nth(at).unwrap_or(' '))),
+            None => Ok(()),
+        }
+    }
+
     /// Number of word tokens (tokens holding at least one letter or digit).
     pub fn word_count(&self) -> usize {
         self.sentences.iter().flat_map(|s| &s.tokens).filter(|t| self.text_of(t.span).chars().any(char::is_alphanumeric)).count()

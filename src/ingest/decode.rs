@@ -55,6 +55,8 @@ pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded
         }
         let (text, _) = encoding.decode_without_bom_handling(body);
         Decoded { text: text.into_owned(), encoding: encoding.name() }
+    } else if let Some(decoded) = sniff_utf16(bytes) {
+        decoded
     } else {
         reject_binary(bytes)?;
         match std::str::from_utf8(bytes) {
@@ -74,6 +76,32 @@ pub fn decode(bytes: &[u8], forced: Option<&'static Encoding>) -> Result<Decoded
 /// Looks up an encoding by any of its WHATWG labels (`latin1`, `cp1252`, `utf-8`, …).
 pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
     Encoding::for_label_no_replacement(label.trim().as_bytes())
+}
+
+/// UTF-16 without a byte-order mark, as some Windows tools write it: text in the Latin range
+/// has a NUL in every other byte. Taken when, in the first 4 KiB, at least half the byte pairs
+/// have a NUL on one side and almost none on the other, and the whole file decodes cleanly to
+/// text without NUL characters; anything else with NUL bytes stays binary.
+fn sniff_utf16(bytes: &[u8]) -> Option<Decoded> {
+    if bytes.len() < 2 || bytes.len() % 2 != 0 {
+        return None;
+    }
+    let sample = &bytes[..bytes.len().min(4096)];
+    let pairs = sample.len() / 2;
+    let (mut first, mut second) = (0, 0);
+    for pair in sample.chunks_exact(2) {
+        first += (pair[0] == 0) as usize;
+        second += (pair[1] == 0) as usize;
+    }
+    let encoding = if second * 2 >= pairs && first * 10 <= pairs {
+        UTF_16LE
+    } else if first * 2 >= pairs && second * 10 <= pairs {
+        UTF_16BE
+    } else {
+        return None;
+    };
+    let (text, malformed) = encoding.decode_without_bom_handling(bytes);
+    (!malformed && !text.contains('\0')).then(|| Decoded { text: text.into_owned(), encoding: encoding.name() })
 }
 
 fn reject_binary(bytes: &[u8]) -> Result<(), DecodeError> {
@@ -111,6 +139,17 @@ mod tests {
         let d = decode(&utf16, None).unwrap();
         assert_eq!(d.text, "Ärger");
         assert_eq!(d.encoding, "UTF-16LE");
+    }
+
+    #[test]
+    fn utf16_without_bom_is_recognised() {
+        let text = "Der Präsident sagte, es gebe „keine Eile“.";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(decode(&le, None).unwrap(), Decoded { text: text.into(), encoding: "UTF-16LE" });
+        assert_eq!(decode(&be, None).unwrap(), Decoded { text: text.into(), encoding: "UTF-16BE" });
+        // Binary with NULs in every other byte but not decodable as text stays binary.
+        assert!(matches!(decode(&[0x41, 0, 0, 0, 0x42, 0], None), Err(DecodeError::Binary(_))));
     }
 
     #[test]

@@ -216,7 +216,9 @@ impl Ingest {
         }
     }
 
-    fn read_jsonl(&self, name: &str, text: &str, encoding: &'static str) -> Vec<Result<Document, Skipped>> {
+    /// The documents of a JSONL text, one per line with a string `text`; other lines are
+    /// skipped with their line number and reason.
+    pub fn read_jsonl(&self, name: &str, text: &str, encoding: &'static str) -> Vec<Result<Document, Skipped>> {
         let mut out = Vec::new();
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
