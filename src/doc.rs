@@ -144,6 +144,12 @@ impl Text {
     }
 }
 
+/// True for the characters that separate tokens and belong to none: whitespace and the
+/// invisible separators (zero-width space, word joiner, a byte-order mark inside the text).
+pub fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{200b}' | '\u{feff}' | '\u{2060}')
+}
+
 /// Universal part-of-speech tags (the UD tag set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[allow(missing_docs)] // The names are the UD tags themselves.
@@ -459,6 +465,29 @@ pub struct Sentence {
     pub vectors: Option<crate::encoder::TokenMatrix>,
 }
 
+impl Span {
+    fn shifted(self, delta: i64) -> Span {
+        let at = |x: u32| u32::try_from(i64::from(x) + delta).unwrap_or(0);
+        Span { start: at(self.start), end: at(self.end) }
+    }
+}
+
+impl Sentence {
+    /// Moves every span of the sentence by `delta` characters.
+    fn shift(&mut self, delta: i64) {
+        self.span = self.span.shifted(delta);
+        self.tokens.iter_mut().for_each(|t| t.span = t.span.shifted(delta));
+        self.entities.iter_mut().for_each(|e| e.span = e.span.shifted(delta));
+        self.cues.iter_mut().for_each(|c| c.span = c.span.shifted(delta));
+        for claim in &mut self.claims {
+            claim.cue.iter_mut().chain(&mut claim.message).chain(&mut claim.source).for_each(|sp| *sp = sp.shifted(delta));
+        }
+        for st in &mut self.stance {
+            std::iter::once(&mut st.span).chain(&mut st.evidence).chain(&mut st.holder_span).for_each(|sp| *sp = sp.shifted(delta));
+        }
+    }
+}
+
 /// One article: its decoded text and everything known about it.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -501,7 +530,7 @@ impl Document {
 
     /// Checks the invariants every stage keeps: sentences in order, not empty, not
     /// overlapping; each sentence's tokens and entities in order inside it; every other span
-    /// inside the text; every character that is not whitespace inside a token. `Err` names
+    /// inside the text; every character but separators ([`is_separator`]) inside a token. `Err` names
     /// the first broken one.
     pub fn check(&self) -> Result<(), String> {
         let len = self.text.char_len();
@@ -541,10 +570,38 @@ impl Document {
                 std::iter::once(&st.span).chain(&st.evidence).chain(&st.holder_span).try_for_each(|&span| inside("stance", span))?;
             }
         }
-        match self.text.as_str().chars().zip(covered).position(|(c, covered)| !covered && !c.is_whitespace()) {
+        match self.text.as_str().chars().zip(covered).position(|(c, covered)| !covered && !is_separator(c)) {
             Some(at) => Err(format!("character {at} ({:?}) is in no token", self.text.as_str().chars().nth(at).unwrap_or(' '))),
             None => Ok(()),
         }
+    }
+
+    /// `sentences` (consecutive sentences of this document, taken out of it) as a document of
+    /// their own: its text runs from the first one's start to the last one's end, and every
+    /// span is moved to it. Returns the section and the character offset it starts at, for
+    /// [`Document::sentences_from_section`].
+    pub fn section(&self, mut sentences: Vec<Sentence>) -> (Document, u32) {
+        let (start, end) = match (sentences.first(), sentences.last()) {
+            (Some(first), Some(last)) => (first.span.start, last.span.end),
+            _ => (0, 0),
+        };
+        sentences.iter_mut().for_each(|s| s.shift(-i64::from(start)));
+        let boilerplate = self
+            .boilerplate
+            .iter()
+            .filter(|b| b.span.start >= start && b.span.end <= end)
+            .map(|b| Boilerplate { span: Span::new(b.span.start - start, b.span.end - start), kind: b.kind })
+            .collect();
+        let text = self.text.slice(Span::new(start, end)).to_string();
+        let section = Document { id: self.id.clone(), encoding: self.encoding, text: Text::new(text), boilerplate, sentences };
+        (section, start)
+    }
+
+    /// The sentences of a section made by [`Document::section`], moved back to this document.
+    pub fn sentences_from_section(section: Document, start: u32) -> Vec<Sentence> {
+        let mut sentences = section.sentences;
+        sentences.iter_mut().for_each(|s| s.shift(i64::from(start)));
+        sentences
     }
 
     /// Number of word tokens (tokens holding at least one letter or digit).

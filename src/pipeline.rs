@@ -152,6 +152,13 @@ impl std::fmt::Debug for Pipeline {
 /// one set of batches).
 pub const SENTENCE_RUN: usize = 32;
 
+/// Documents longer than this many sentences (a book, a dump of a whole site) go through the
+/// document-level stages (claims, stance) and the grouping of actors in sections of this many
+/// sentences: their rules compare findings across a document, which would otherwise cost time
+/// growing with the square of its length. No news article comes near it; in a longer
+/// document, claims and actors do not reach across a section's end.
+pub const SECTION_SENTENCES: usize = 2_000;
+
 /// How far (in inputs) the workers may run ahead of the first input not yet handed on. Results
 /// are handed on in input order, so this bounds what waits in memory behind a slow document,
 /// while the other workers go on with the inputs after it.
@@ -216,19 +223,47 @@ impl Pipeline {
         doc.sentences
             .par_chunks_mut(SENTENCE_RUN)
             .try_for_each(|run| stages.iter().try_for_each(|stage| budget.run(stage.name(), || stage.annotate_batch(text, run))))?;
-        for stage in &self.document_stages {
-            budget.run(stage.name(), || stage.process(doc))?;
-        }
+        self.run_document_stages(doc, budget)?;
         if !self.keep_vectors {
             doc.sentences.iter_mut().for_each(|s| s.vectors = None);
         }
         Ok(())
     }
 
+    /// Runs the document-level stages on the whole document, or section by section when it is
+    /// longer than [`SECTION_SENTENCES`].
+    fn run_document_stages(&self, doc: &mut Document, budget: Budget<'_>) -> Result<(), Failure> {
+        if doc.sentences.len() <= SECTION_SENTENCES {
+            return self.document_stages.iter().try_for_each(|stage| budget.run(stage.name(), || stage.process(doc)));
+        }
+        let mut rest = std::mem::take(&mut doc.sentences).into_iter();
+        let mut done = Vec::with_capacity(rest.len());
+        loop {
+            let sentences: Vec<_> = rest.by_ref().take(SECTION_SENTENCES).collect();
+            if sentences.is_empty() {
+                break;
+            }
+            let (mut section, start) = doc.section(sentences);
+            for stage in &self.document_stages {
+                budget.run(stage.name(), || stage.process(&mut section))?;
+            }
+            done.extend(Document::sentences_from_section(section, start));
+        }
+        doc.sentences = done;
+        Ok(())
+    }
+
     /// Groups a document's entity mentions into entities (*Wladimir Putin … Putin*), with the
-    /// gazetteers of the loaded NER model.
+    /// gazetteers of the loaded NER model; in sections of [`SECTION_SENTENCES`], whose groups
+    /// of the same name and type are then joined, for longer documents.
     pub fn entity_groups(&self, doc: &Document) -> Vec<EntityGroup> {
-        crate::ner::link_entities(doc, Some(&self.gazetteers))
+        if doc.sentences.len() <= SECTION_SENTENCES {
+            return crate::ner::link_entities(doc, Some(&self.gazetteers));
+        }
+        let sections = (0..doc.sentences.len()).step_by(SECTION_SENTENCES).map(|start| {
+            crate::ner::link::link_entities_in(doc, start..(start + SECTION_SENTENCES).min(doc.sentences.len()), Some(&self.gazetteers))
+        });
+        crate::ner::link::join_groups(sections)
     }
 
     /// Analyses a string as one document.

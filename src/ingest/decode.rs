@@ -83,7 +83,7 @@ pub fn encoding_for_label(label: &str) -> Option<&'static Encoding> {
 /// have a NUL on one side and almost none on the other, and the whole file decodes cleanly to
 /// text without NUL characters; anything else with NUL bytes stays binary.
 fn sniff_utf16(bytes: &[u8]) -> Option<Decoded> {
-    if bytes.len() < 2 || bytes.len() % 2 != 0 {
+    if bytes.len() < 2 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let sample = &bytes[..bytes.len().min(4096)];

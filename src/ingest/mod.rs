@@ -90,8 +90,15 @@ pub fn collect_inputs(paths: &[PathBuf]) -> Inputs {
 
 fn walk_dir(root: &Path, found: &mut Inputs) {
     let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter();
-    let hidden = |e: &walkdir::DirEntry| e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
-    for entry in walker.filter_entry(|e| !hidden(e)) {
+    // Hidden files and folders (a name starting with a dot) are counted as ignored, once each.
+    let hidden = std::cell::Cell::new(0);
+    let is_hidden = |e: &walkdir::DirEntry| e.depth() > 0 && e.file_name().to_string_lossy().starts_with('.');
+    let visible = |e: &walkdir::DirEntry| {
+        let skip = is_hidden(e);
+        hidden.set(hidden.get() + usize::from(skip));
+        !skip
+    };
+    for entry in walker.filter_entry(visible) {
         match entry {
             Ok(entry) if entry.file_type().is_dir() => {}
             Ok(entry) => {
@@ -106,7 +113,11 @@ fn walk_dir(root: &Path, found: &mut Inputs) {
                 }
             }
             Err(err) => {
-                let path = err.path().map(|p| p.display().to_string()).unwrap_or_else(|| root.display().to_string());
+                // Named as the documents are: relative to the walked directory.
+                let path = err
+                    .path()
+                    .map(|p| p.strip_prefix(root).unwrap_or(p).display().to_string())
+                    .unwrap_or_else(|| root.display().to_string());
                 let reason = if let Some(ancestor) = err.loop_ancestor() {
                     format!("symlink loop (points back to {})", ancestor.display())
                 } else if let Some(io) = err.io_error() {
@@ -118,6 +129,7 @@ fn walk_dir(root: &Path, found: &mut Inputs) {
             }
         }
     }
+    found.ignored += hidden.get();
 }
 
 fn io_reason(e: &std::io::Error) -> String {

@@ -43,8 +43,36 @@ fn genitive_base(s: &str) -> Option<&str> {
 /// linked to their countries; without, by spelling only. Sorted by mention count, then by first
 /// mention.
 pub fn link_entities(doc: &Document, gaz: Option<&Gazetteers>) -> Vec<EntityGroup> {
-    let mentions: Vec<M> = doc
-        .sentences
+    link_entities_in(doc, 0..doc.sentences.len(), gaz)
+}
+
+/// Groups joined by name and type: the groups of several parts of one document (in text
+/// order) as one list, sorted as [`link_entities`] sorts.
+pub fn join_groups(parts: impl IntoIterator<Item = Vec<EntityGroup>>) -> Vec<EntityGroup> {
+    let mut out: Vec<EntityGroup> = Vec::new();
+    let mut index: std::collections::HashMap<(EntityLabel, String), usize> = std::collections::HashMap::new();
+    for group in parts.into_iter().flatten() {
+        match index.get(&(group.label, group.canonical.clone())) {
+            Some(&i) => {
+                let joined = &mut out[i];
+                joined.mentions.extend(group.mentions);
+                joined.count += group.count;
+                joined.derived_count += group.derived_count;
+            }
+            None => {
+                index.insert((group.label, group.canonical.clone()), out.len());
+                out.push(group);
+            }
+        }
+    }
+    out.iter_mut().for_each(|g| g.mentions.sort());
+    out.sort_by_key(|g| (std::cmp::Reverse(g.count), g.mentions.first().copied()));
+    out
+}
+
+/// As [`link_entities`], over the sentences `range` only.
+pub fn link_entities_in(doc: &Document, range: std::ops::Range<usize>, gaz: Option<&Gazetteers>) -> Vec<EntityGroup> {
+    let mentions: Vec<M> = doc.sentences[range]
         .iter()
         .filter(|s| !s.boilerplate)
         .flat_map(|s| &s.entities)

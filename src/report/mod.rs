@@ -60,7 +60,7 @@ pub fn analyze_to_dir(
     let mut report = Report::new();
     let mut skipped = inputs.skipped.clone();
     let earlier = if resume { journal::Journal::read(out_dir)? } else { None };
-    let (mut journal, resumed, mut bytes) = match earlier {
+    let (mut journal, resumed, bytes) = match earlier {
         Some(earlier) => {
             earlier.check(out_dir, &header)?;
             if inputs.inputs.contains(&crate::ingest::Input::Stdin) {
@@ -76,26 +76,23 @@ pub fn analyze_to_dir(
         }
         None => (journal::JournalWriter::create(out_dir, &header)?, 0, 0),
     };
-    let mut annotations = BufWriter::with_capacity(1 << 20, journal::open_annotations(&part_path, bytes)?);
+    let file = journal::open_annotations(&part_path, bytes)?;
+    let mut annotations = Counting { inner: BufWriter::with_capacity(1 << 20, file), bytes };
     progress(resumed);
     let todo = &inputs.inputs[resumed.min(inputs.inputs.len())..];
-    let mut line = Vec::new();
     let summary = pipeline.run(todo, |i, results| {
         let mut entry = journal::Entry { input: resumed + i, name: todo[i].name().to_string(), bytes, skipped: Vec::new() };
         for result in results {
             match result {
                 Ok(doc) => {
-                    line.clear();
-                    json::write_document_line(&mut line, &doc).map_err(|e| Error::io(&part_path, e))?;
-                    annotations.write_all(&line).map_err(|e| Error::io(&part_path, e))?;
-                    bytes += line.len() as u64;
+                    json::write_document_line(&mut annotations, &doc).map_err(|e| Error::io(&part_path, e))?;
                     report.add(&doc, &pipeline.entity_groups(&doc));
                 }
                 Err(skip) => entry.skipped.push(skip),
             }
         }
         annotations.flush().map_err(|e| Error::io(&part_path, e))?;
-        entry.bytes = bytes;
+        entry.bytes = annotations.bytes;
         journal.append(&entry)?;
         skipped.extend(entry.skipped);
         progress(resumed + i + 1);
@@ -106,7 +103,7 @@ pub fn analyze_to_dir(
     if summary.stopped {
         return Ok(DirRun { summary, resumed, report });
     }
-    let file = annotations.into_inner().map_err(|e| Error::io(&part_path, e.into_error()))?;
+    let file = annotations.inner.into_inner().map_err(|e| Error::io(&part_path, e.into_error()))?;
     file.sync_all().map_err(|e| Error::io(&part_path, e))?;
     std::fs::rename(&part_path, &final_path).map_err(|e| Error::io(&final_path, e))?;
     report.finish();
@@ -115,6 +112,24 @@ pub fn analyze_to_dir(
     write_atomically(&out_dir.join(REPORT_MD), markdown::render(&report).as_bytes())?;
     write_atomically(&out_dir.join(REPORT_HTML), html::render(&report).as_bytes())?;
     Ok(DirRun { summary, resumed, report })
+}
+
+/// A writer that counts the bytes written through it.
+struct Counting<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Adds the documents of the first `bytes` of an earlier run's annotations to `report`.

@@ -73,7 +73,7 @@ pub struct RawToken {
 /// Characters treated as whitespace between tokens. The soft hyphen is not one of them: it
 /// sits inside words.
 pub fn is_space(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '\u{200b}' | '\u{feff}' | '\u{2060}')
+    crate::doc::is_separator(c)
 }
 
 /// Tokenizes `text`, appending to `out`.

@@ -3,6 +3,7 @@
 use crate::doc::{Document, Span, Stance, StanceLabel};
 use crate::ner::EntityGroup;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// A sentence that carries a strong stance.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -43,52 +44,88 @@ pub struct StanceSummary {
 /// group one of whose mentions overlaps its span); stances on targets no group holds (those
 /// named with `--target`) are aggregated by their name.
 pub fn summarize(doc: &Document, groups: &[EntityGroup]) -> StanceSummary {
-    let mut actors = Vec::new();
-    for g in groups {
-        let of_group = |st: &Stance| g.mentions.iter().any(|m| m.overlaps(st.span));
-        if let Some(a) = actor_stance(doc, &g.canonical, of_group) {
-            actors.push(a);
+    // Every mention with its group, by position: a stance belongs to the groups whose mentions
+    // its target overlaps.
+    let mut mentions: Vec<(Span, usize)> =
+        groups.iter().enumerate().flat_map(|(g, group)| group.mentions.iter().map(move |&m| (m, g))).collect();
+    mentions.sort();
+    let mut actors: Vec<Tally> = groups.iter().map(|g| Tally::new(&g.canonical)).collect();
+    let mut others: HashMap<&str, usize> = HashMap::new();
+    let mut seen: Vec<usize> = Vec::new();
+    let mut of_stance: Vec<usize> = Vec::new();
+    for s in &doc.sentences {
+        seen.clear();
+        for st in &s.stance {
+            of_stance.clear();
+            let first = mentions.partition_point(|(m, _)| m.end <= st.span.start);
+            of_stance.extend(
+                mentions[first..].iter().take_while(|(m, _)| m.start < st.span.end).filter(|(m, _)| m.overlaps(st.span)).map(|&(_, g)| g),
+            );
+            if of_stance.is_empty() {
+                let next = actors.len();
+                let other = *others.entry(&st.target).or_insert_with(|| {
+                    actors.push(Tally::new(&st.target));
+                    next
+                });
+                of_stance.push(other);
+            }
+            // One stance per sentence and actor: the first mention's.
+            for &a in &of_stance {
+                if !s.boilerplate && !seen.contains(&a) {
+                    seen.push(a);
+                    actors[a].add(s.span, st);
+                }
+            }
         }
     }
-    let in_group = |st: &Stance| groups.iter().any(|g| g.mentions.iter().any(|m| m.overlaps(st.span)));
-    let mut others: Vec<&str> = Vec::new();
-    for st in doc.sentences.iter().flat_map(|s| &s.stance) {
-        if !in_group(st) && !others.contains(&&*st.target) {
-            others.push(&st.target);
-        }
-    }
-    for name in others {
-        if let Some(a) = actor_stance(doc, name, |st| !in_group(st) && &*st.target == name) {
-            actors.push(a);
-        }
-    }
-    StanceSummary { actors }
+    StanceSummary { actors: actors.into_iter().filter_map(|t| t.finish(doc)).collect() }
 }
 
-/// The stance toward one actor whose stances `belongs` picks out; `None` where it has none.
-fn actor_stance(doc: &Document, name: &str, belongs: impl Fn(&Stance) -> bool) -> Option<ActorStance> {
-    let mut a = ActorStance { actor: name.to_string(), ..Default::default() };
-    let mut sum = 0.0;
-    let mut strong: Vec<StrongSentence> = Vec::new();
-    for s in doc.sentences.iter().filter(|s| !s.boilerplate) {
-        // One stance per sentence and actor: the first mention's.
-        let Some(st) = s.stance.iter().find(|st| belongs(st)) else { continue };
-        sum += st.score;
-        match st.label {
-            StanceLabel::Favor => a.favor += 1,
-            StanceLabel::Against => a.against += 1,
-            StanceLabel::Neutral => a.neutral += 1,
+/// An actor's stances as they are found.
+struct Tally {
+    actor: String,
+    sum: f32,
+    counts: [usize; 3],
+    /// Sentences with a stance other than 0, and the score.
+    polar: Vec<(Span, f32)>,
+}
+
+impl Tally {
+    fn new(actor: &str) -> Tally {
+        Tally { actor: actor.to_string(), sum: 0.0, counts: [0; 3], polar: Vec::new() }
+    }
+
+    fn add(&mut self, sentence: Span, st: &Stance) {
+        self.sum += st.score;
+        self.counts[match st.label {
+            StanceLabel::Favor => 0,
+            StanceLabel::Against => 1,
+            StanceLabel::Neutral => 2,
+        }] += 1;
+        if st.score != 0.0 {
+            self.polar.push((sentence, st.score));
         }
-        strong.push(StrongSentence { sentence: s.span, score: st.score, text: doc.text_of(s.span).to_string() });
     }
-    let n = a.favor + a.against + a.neutral;
-    if n == 0 {
-        return None;
+
+    /// The actor's stance, with its three strongest sentences; `None` without any.
+    fn finish(mut self, doc: &Document) -> Option<ActorStance> {
+        let n: usize = self.counts.iter().sum();
+        if n == 0 {
+            return None;
+        }
+        self.polar.sort_by(|x, y| y.1.abs().total_cmp(&x.1.abs()).then(x.0.cmp(&y.0)));
+        self.polar.truncate(3);
+        Some(ActorStance {
+            actor: self.actor,
+            mean_score: self.sum / n as f32,
+            favor: self.counts[0],
+            against: self.counts[1],
+            neutral: self.counts[2],
+            strongest: self
+                .polar
+                .into_iter()
+                .map(|(sentence, score)| StrongSentence { sentence, score, text: doc.text_of(sentence).to_string() })
+                .collect(),
+        })
     }
-    a.mean_score = sum / n as f32;
-    strong.retain(|s| s.score != 0.0);
-    strong.sort_by(|x, y| y.score.abs().total_cmp(&x.score.abs()).then(x.sentence.cmp(&y.sentence)));
-    strong.truncate(3);
-    a.strongest = strong;
-    Some(a)
 }

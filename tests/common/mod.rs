@@ -82,3 +82,4 @@ pub fn check_spans(jsonl: &str) -> usize {
     }
     checked
 }
+pub mod hostile;
