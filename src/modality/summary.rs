@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 pub const TOP_SOURCES: usize = 10;
 
 /// Claims attributed to one source, by form.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct SourceCount {
     /// All claims of the source.
     pub claims: usize,
@@ -22,7 +22,7 @@ pub struct SourceCount {
 }
 
 /// Cue, claim and modality figures for one article or, after [`ModalitySummary::add`], a corpus.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct ModalitySummary {
     /// Articles summed up.
     pub documents: usize,

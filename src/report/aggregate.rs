@@ -9,7 +9,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 /// Counts that add up over documents.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Counts {
     /// Characters of text.
     pub characters: u64,
@@ -120,7 +120,7 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 /// An entity of an article: its mentions grouped under one name.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct EntitySummary {
     /// The canonical name (*Kim Jong-un* for *Kim Jong-un … Kim*).
     pub name: String,
@@ -174,7 +174,7 @@ pub struct CorpusEntity {
 const CORPUS_ENTITIES: usize = 100;
 
 /// One article's summary.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct DocumentSummary {
     /// The document id.
     pub id: String,
@@ -230,6 +230,21 @@ pub struct Report {
     pub skipped: Vec<Skipped>,
     /// Files in walked directories that are not of a supported type.
     pub ignored_files: usize,
+    /// Per (name, type), what the corpus entity list adds up; grows with the distinct
+    /// entities, not with the documents.
+    #[serde(skip)]
+    entity_tallies: BTreeMap<(String, EntityLabel), EntityTally>,
+}
+
+/// What the corpus list of entities adds up per (name, type).
+#[derive(Debug, Clone, Default)]
+struct EntityTally {
+    mentions: usize,
+    documents: usize,
+    stance_sum: f32,
+    favor: usize,
+    against: usize,
+    neutral: usize,
 }
 
 impl Report {
@@ -238,49 +253,45 @@ impl Report {
         Report { schema: super::json::SCHEMA, ..Default::default() }
     }
 
-    /// Adds one annotated document with its grouped entities.
+    /// Adds one annotated document with its grouped entities, keeping its summary in
+    /// [`Report::documents`].
     pub fn add(&mut self, doc: &Document, entities: &[EntityGroup]) {
         let summary = DocumentSummary::of(doc, entities);
+        self.count(&summary);
+        self.documents.push(summary);
+    }
+
+    /// Adds one document's summary to the corpus figures without keeping it: for runs that
+    /// keep the summaries elsewhere (on disk), so that memory does not grow with the corpus.
+    pub fn count(&mut self, summary: &DocumentSummary) {
         self.corpus.add(&summary.counts);
         self.modality.add(&summary.modality);
-        self.documents.push(summary);
-        self.documents_analysed = self.documents.len();
+        self.documents_analysed += 1;
         self.reported_speech_share = self.corpus.reported_speech_share();
+        for e in &summary.entities {
+            let tally = self.entity_tallies.entry((e.name.clone(), e.label)).or_default();
+            tally.mentions += e.mentions;
+            tally.documents += 1;
+            if let Some(st) = summary.stance.actors.iter().find(|a| a.actor == e.name) {
+                let n = st.favor + st.against + st.neutral;
+                tally.stance_sum += st.mean_score * n as f32;
+                tally.favor += st.favor;
+                tally.against += st.against;
+                tally.neutral += st.neutral;
+            }
+        }
     }
 
     /// Computes the corpus-wide lists once all documents are in.
     pub fn finish(&mut self) {
-        #[derive(Default)]
-        struct Acc {
-            mentions: usize,
-            documents: usize,
-            stance_sum: f32,
-            favor: usize,
-            against: usize,
-            neutral: usize,
-        }
-        let mut index: BTreeMap<(&str, EntityLabel), Acc> = BTreeMap::new();
-        for d in &self.documents {
-            for e in &d.entities {
-                let entry = index.entry((&e.name, e.label)).or_default();
-                entry.mentions += e.mentions;
-                entry.documents += 1;
-                if let Some(st) = d.stance.actors.iter().find(|a| a.actor == e.name) {
-                    let n = st.favor + st.against + st.neutral;
-                    entry.stance_sum += st.mean_score * n as f32;
-                    entry.favor += st.favor;
-                    entry.against += st.against;
-                    entry.neutral += st.neutral;
-                }
-            }
-        }
-        let mut entities: Vec<CorpusEntity> = index
-            .into_iter()
+        let mut entities: Vec<CorpusEntity> = self
+            .entity_tallies
+            .iter()
             .map(|((name, label), a)| {
                 let n = a.favor + a.against + a.neutral;
                 CorpusEntity {
-                    name: name.to_string(),
-                    label,
+                    name: name.clone(),
+                    label: *label,
                     mentions: a.mentions,
                     documents: a.documents,
                     stance_sentences: n,
@@ -291,7 +302,7 @@ impl Report {
                 }
             })
             .collect();
-        // Ties keep the BTreeMap's order (name, label), so the list is the same on every run.
+        // Ties keep the map's order (name, label), so the list is the same on every run.
         entities.sort_by(|a, b| b.mentions.cmp(&a.mentions).then(b.documents.cmp(&a.documents)));
         entities.truncate(CORPUS_ENTITIES);
         self.entities = entities;

@@ -1,11 +1,42 @@
 //! `report.html`: the corpus report as one self-contained page (inline CSS and SVG charts, no
 //! scripts, nothing fetched).
 
-use super::aggregate::Report;
+use super::aggregate::{DocumentSummary, Report};
 use std::fmt::Write;
+
+/// The chart of hedging and reported speech shows this many documents at most (the first);
+/// the table below it lists them all.
+pub const CHART_DOCUMENTS: usize = 200;
 
 /// Renders the report as a standalone HTML page.
 pub fn render(report: &Report) -> String {
+    let mut h = head(report, &report.documents[..report.documents.len().min(CHART_DOCUMENTS)]);
+    for d in &report.documents {
+        h.push_str(&document_row(d));
+    }
+    h.push_str(&tail(report));
+    h
+}
+
+/// Writes the page with the documents of `documents` (one table row each, in order), which
+/// need not be in memory all at once; `first` are the first [`CHART_DOCUMENTS`] of them, for
+/// the chart.
+pub fn write<E: From<std::io::Error>>(
+    out: &mut impl std::io::Write,
+    report: &Report,
+    first: &[DocumentSummary],
+    documents: impl Iterator<Item = Result<DocumentSummary, E>>,
+) -> Result<(), E> {
+    out.write_all(head(report, first).as_bytes())?;
+    for d in documents {
+        out.write_all(document_row(&d?).as_bytes())?;
+    }
+    out.write_all(tail(report).as_bytes())?;
+    Ok(())
+}
+
+/// Everything before the rows of the documents table, with the chart of `first`.
+fn head(report: &Report, first: &[DocumentSummary]) -> String {
     let mut h = String::new();
     let c = &report.corpus;
     let m = &report.modality;
@@ -35,8 +66,11 @@ pub fn render(report: &Report) -> String {
     }
 
     let _ = writeln!(h, "<h2>Hedging and reported speech per document</h2>");
+    if report.documents_analysed > first.len() {
+        let _ = writeln!(h, "<p>The first {} of {} documents; the table below lists them all.</p>", first.len(), report.documents_analysed);
+    }
     let rows: Vec<(&str, f64, f64)> =
-        report.documents.iter().map(|d| (d.id.as_str(), d.modality.hedging_density, 100.0 * d.reported_speech_share)).collect();
+        first.iter().map(|d| (d.id.as_str(), d.modality.hedging_density, 100.0 * d.reported_speech_share)).collect();
     paired_bars(&mut h, &rows, "hedge cues per 100 sentences", "% sentences with Konjunktiv I");
 
     if !m.top_sources.is_empty() {
@@ -79,21 +113,31 @@ pub fn render(report: &Report) -> String {
         let _ = writeln!(h, "</table>");
     }
     let _ = writeln!(h, "<h2>Documents</h2><table><tr><th>document</th><th>encoding</th><th>sentences</th><th>words</th><th>claims</th><th>main sources</th><th>main entities</th></tr>");
-    for d in &report.documents {
-        let sources: Vec<String> = d.modality.top_sources.iter().take(3).map(|(s, n)| format!("{s} ({n})")).collect();
-        let entities: Vec<String> = d.entities.iter().take(3).map(|e| format!("{} ({})", e.name, e.mentions)).collect();
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&d.id),
-            esc(&d.encoding),
-            d.counts.sentences,
-            d.counts.words,
-            d.modality.claims,
-            esc(&sources.join(", ")),
-            esc(&entities.join(", "))
-        );
-    }
+    h
+}
+
+/// One row of the documents table.
+fn document_row(d: &DocumentSummary) -> String {
+    let mut h = String::new();
+    let sources: Vec<String> = d.modality.top_sources.iter().take(3).map(|(s, n)| format!("{s} ({n})")).collect();
+    let entities: Vec<String> = d.entities.iter().take(3).map(|e| format!("{} ({})", e.name, e.mentions)).collect();
+    let _ = writeln!(
+        h,
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        esc(&d.id),
+        esc(&d.encoding),
+        d.counts.sentences,
+        d.counts.words,
+        d.modality.claims,
+        esc(&sources.join(", ")),
+        esc(&entities.join(", "))
+    );
+    h
+}
+
+/// Everything after the documents table.
+fn tail(report: &Report) -> String {
+    let mut h = String::new();
     let _ = writeln!(h, "</table>");
     let _ = writeln!(h, "<h2>Skipped inputs</h2>");
     if report.skipped.is_empty() {

@@ -23,6 +23,7 @@ use crate::doc::{
     Boilerplate, BoilerplateKind, Claim, ClaimForm, Cue, CueKind, Document, Entity, EntityLabel, Mood, Number, Pos, Sentence,
     SentenceModality, Span, Stance, StanceHolder, StanceLabel, Tense, Token,
 };
+use crate::report::aggregate::{DocumentSummary, Report};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
 
@@ -414,4 +415,53 @@ struct StanceIn {
     evidence: Vec<Span>,
     holder: StanceHolder,
     holder_span: Option<Span>,
+}
+
+/// Writes `report.json` (pretty-printed, as `serde_json` prints a [`Report`]) with its
+/// documents taken from `documents` as they are written, so that they need not all be in
+/// memory.
+pub fn write_report<I>(out: impl std::io::Write, report: &Report, documents: I) -> std::io::Result<()>
+where
+    I: Iterator<Item = std::io::Result<DocumentSummary>>,
+{
+    let json = ReportJson {
+        schema: report.schema,
+        documents_analysed: report.documents_analysed,
+        corpus: &report.corpus,
+        reported_speech_share: report.reported_speech_share,
+        entities: &report.entities,
+        modality: &report.modality,
+        documents: Streamed(std::cell::RefCell::new(documents)),
+        skipped: &report.skipped,
+        ignored_files: report.ignored_files,
+    };
+    serde_json::to_writer_pretty(out, &json).map_err(std::io::Error::from)
+}
+
+/// [`Report`]'s fields in their order, with the documents streamed.
+#[derive(Serialize)]
+#[serde(bound = "")]
+struct ReportJson<'a, I: Iterator<Item = std::io::Result<DocumentSummary>>> {
+    schema: u32,
+    documents_analysed: usize,
+    corpus: &'a crate::report::aggregate::Counts,
+    reported_speech_share: f64,
+    entities: &'a [crate::report::aggregate::CorpusEntity],
+    modality: &'a crate::modality::summary::ModalitySummary,
+    documents: Streamed<I>,
+    skipped: &'a [crate::ingest::Skipped],
+    ignored_files: usize,
+}
+
+/// A sequence serialized from an iterator, once.
+struct Streamed<I>(std::cell::RefCell<I>);
+
+impl<I: Iterator<Item = std::io::Result<DocumentSummary>>> Serialize for Streamed<I> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(None)?;
+        for item in self.0.borrow_mut().by_ref() {
+            seq.serialize_element(&item.map_err(serde::ser::Error::custom)?)?;
+        }
+        seq.end()
+    }
 }

@@ -1,10 +1,35 @@
 //! `report.md`: the corpus report as a Markdown page.
 
-use super::aggregate::Report;
+use super::aggregate::{DocumentSummary, Report};
 use std::fmt::Write;
 
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
+    let mut md = head(report);
+    for d in &report.documents {
+        md.push_str(&document_row(d));
+    }
+    md.push_str(&tail(report));
+    md
+}
+
+/// Writes the report with the documents of `documents` (one row each, in order), which need
+/// not be in memory all at once.
+pub fn write<E: From<std::io::Error>>(
+    out: &mut impl std::io::Write,
+    report: &Report,
+    documents: impl Iterator<Item = Result<DocumentSummary, E>>,
+) -> Result<(), E> {
+    out.write_all(head(report).as_bytes())?;
+    for d in documents {
+        out.write_all(document_row(&d?).as_bytes())?;
+    }
+    out.write_all(tail(report).as_bytes())?;
+    Ok(())
+}
+
+/// Everything before the rows of the documents table.
+fn head(report: &Report) -> String {
     let mut md = String::new();
     let c = &report.corpus;
     let _ = writeln!(md, "# lesart report\n");
@@ -44,25 +69,36 @@ pub fn render(report: &Report) -> String {
     let _ =
         writeln!(md, "| document | encoding | sentences | boilerplate | words | Konj. I | Konj. II | reported speech | hedge cues per 100 sentences | claims | main sources | main entities |");
     let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|");
-    for d in &report.documents {
-        let k = &d.counts;
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} | {} | {} | {} | {} | {:.1} % | {:.1} | {} | {} | {} |",
-            escape(&d.id),
-            d.encoding,
-            k.sentences,
-            k.boilerplate_sentences,
-            k.words,
-            k.konjunktiv_i,
-            k.konjunktiv_ii,
-            100.0 * d.reported_speech_share,
-            d.modality.hedging_density,
-            d.modality.claims,
-            escape(&d.modality.top_sources.iter().take(3).map(|(s, n)| format!("{s} ({n})")).collect::<Vec<_>>().join(", ")),
-            escape(&d.entities.iter().take(3).map(|e| format!("{} ({})", e.name, e.mentions)).collect::<Vec<_>>().join(", "))
-        );
-    }
+    md
+}
+
+/// One row of the documents table.
+fn document_row(d: &DocumentSummary) -> String {
+    let mut md = String::new();
+    let k = &d.counts;
+    let _ = writeln!(
+        md,
+        "| {} | {} | {} | {} | {} | {} | {} | {:.1} % | {:.1} | {} | {} | {} |",
+        escape(&d.id),
+        d.encoding,
+        k.sentences,
+        k.boilerplate_sentences,
+        k.words,
+        k.konjunktiv_i,
+        k.konjunktiv_ii,
+        100.0 * d.reported_speech_share,
+        d.modality.hedging_density,
+        d.modality.claims,
+        escape(&d.modality.top_sources.iter().take(3).map(|(s, n)| format!("{s} ({n})")).collect::<Vec<_>>().join(", ")),
+        escape(&d.entities.iter().take(3).map(|e| format!("{} ({})", e.name, e.mentions)).collect::<Vec<_>>().join(", "))
+    );
+    md
+}
+
+/// Everything after the documents table.
+fn tail(report: &Report) -> String {
+    let mut md = String::new();
+    let c = &report.corpus;
     if !c.boilerplate.is_empty() {
         let _ = writeln!(md, "\n## Boilerplate marked\n");
         for (kind, n) in &c.boilerplate {

@@ -8,6 +8,7 @@ pub mod json;
 pub mod markdown;
 pub mod terminal;
 
+use aggregate::DocumentSummary;
 pub use aggregate::Report;
 
 use crate::error::{Error, Result};
@@ -58,6 +59,7 @@ pub fn analyze_to_dir(
     let final_path = out_dir.join(ANNOTATIONS);
     let header = journal::Header::new(pipeline.options(), &inputs.inputs);
     let mut report = Report::new();
+    let mut spill = Spill::create(out_dir)?;
     let mut skipped = inputs.skipped.clone();
     let earlier = if resume { journal::Journal::read(out_dir)? } else { None };
     let (mut journal, resumed, bytes) = match earlier {
@@ -70,7 +72,7 @@ pub fn analyze_to_dir(
                 // The earlier run was complete: take its annotations up again.
                 std::fs::rename(&final_path, &part_path).map_err(|e| Error::io(&final_path, e))?;
             }
-            replay(pipeline, &part_path, earlier.bytes(), &mut report)?;
+            replay(pipeline, &part_path, earlier.bytes(), &mut report, &mut spill)?;
             skipped.extend(earlier.entries.iter().flat_map(|e| e.skipped.iter().cloned()));
             (journal::JournalWriter::resume(out_dir, &earlier)?, earlier.entries.len(), earlier.bytes())
         }
@@ -86,12 +88,15 @@ pub fn analyze_to_dir(
             match result {
                 Ok(doc) => {
                     json::write_document_line(&mut annotations, &doc).map_err(|e| Error::io(&part_path, e))?;
-                    report.add(&doc, &pipeline.entity_groups(&doc));
+                    let summary = DocumentSummary::of(&doc, &pipeline.entity_groups(&doc));
+                    report.count(&summary);
+                    spill.push(&summary)?;
                 }
                 Err(skip) => entry.skipped.push(skip),
             }
         }
         annotations.flush().map_err(|e| Error::io(&part_path, e))?;
+        spill.flush()?;
         entry.bytes = annotations.bytes;
         journal.append(&entry)?;
         skipped.extend(entry.skipped);
@@ -107,11 +112,65 @@ pub fn analyze_to_dir(
     file.sync_all().map_err(|e| Error::io(&part_path, e))?;
     std::fs::rename(&part_path, &final_path).map_err(|e| Error::io(&final_path, e))?;
     report.finish();
-    let report_json = serde_json::to_string_pretty(&report).map_err(|e| Error::io(out_dir.join(REPORT_JSON), e.into()))?;
-    write_atomically(&out_dir.join(REPORT_JSON), report_json.as_bytes())?;
-    write_atomically(&out_dir.join(REPORT_MD), markdown::render(&report).as_bytes())?;
-    write_atomically(&out_dir.join(REPORT_HTML), html::render(&report).as_bytes())?;
+    spill.flush()?;
+    write_reports(out_dir, &report, &spill)?;
     Ok(DirRun { summary, resumed, report })
+}
+
+/// Writes `report.json`, `report.md` and `report.html`, each through a temporary file and a
+/// rename, with the documents' summaries read back from `spill` as they are written.
+fn write_reports(out_dir: &Path, report: &Report, spill: &Spill) -> Result<()> {
+    write_atomically_with(&out_dir.join(REPORT_JSON), |w| json::write_report(w, report, spill.documents()?))?;
+    write_atomically_with(&out_dir.join(REPORT_MD), |w| markdown::write(w, report, spill.documents()?))?;
+    let first: Vec<_> =
+        spill.documents().and_then(|docs| docs.take(html::CHART_DOCUMENTS).collect()).map_err(|e| Error::io(&spill.path, e))?;
+    write_atomically_with(&out_dir.join(REPORT_HTML), |w| html::write(w, report, &first, spill.documents()?))
+}
+
+/// The documents' summaries of a run, one JSON line each in a temporary file beside the
+/// outputs, so that a run's memory does not grow with its corpus.
+struct Spill {
+    file: BufWriter<tempfile::NamedTempFile>,
+    path: PathBuf,
+}
+
+impl Spill {
+    fn create(dir: &Path) -> Result<Spill> {
+        let tmp = tempfile::Builder::new().prefix(".lesart-documents-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
+        let path = tmp.path().to_path_buf();
+        Ok(Spill { file: BufWriter::new(tmp), path })
+    }
+
+    /// Keeps one document's summary.
+    fn push(&mut self, summary: &DocumentSummary) -> Result<()> {
+        serde_json::to_writer(&mut self.file, summary).map_err(|e| Error::io(&self.path, e.into()))?;
+        self.file.write_all(b"\n").map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// The summaries kept so far, in order (flushing what is buffered first).
+    fn documents(&self) -> std::io::Result<impl Iterator<Item = std::io::Result<DocumentSummary>>> {
+        let file = self.file.get_ref().reopen()?;
+        Ok(std::io::BufRead::lines(std::io::BufReader::new(file))
+            .map(|line| serde_json::from_str(&line?).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))))
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.file.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Writes a file through `write` into a temporary file in the same directory and a rename.
+fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&mut tempfile::NamedTempFile>) -> std::io::Result<()>,
+) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let mut tmp = temp_file_in(&dir)?;
+    let mut out = BufWriter::new(&mut tmp);
+    write(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io(path, e))?;
+    drop(out);
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
 }
 
 /// A writer that counts the bytes written through it.
@@ -132,15 +191,18 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
-/// Adds the documents of the first `bytes` of an earlier run's annotations to `report`.
-fn replay(pipeline: &Pipeline, part_path: &Path, bytes: u64, report: &mut Report) -> Result<()> {
+/// Adds the documents of the first `bytes` of an earlier run's annotations to `report` and
+/// `spill`.
+fn replay(pipeline: &Pipeline, part_path: &Path, bytes: u64, report: &mut Report, spill: &mut Spill) -> Result<()> {
     let file = std::fs::File::open(part_path).map_err(|e| Error::io(part_path, e))?;
     let reader = std::io::BufReader::new(std::io::Read::take(file, bytes));
     for (n, line) in std::io::BufRead::lines(reader).enumerate() {
         let line = line.map_err(|e| Error::io(part_path, e))?;
         let doc =
             json::read_document_line(&line).map_err(|reason| Error::BadLine { path: part_path.to_path_buf(), line: n + 1, reason })?;
-        report.add(&doc, &pipeline.entity_groups(&doc));
+        let summary = DocumentSummary::of(&doc, &pipeline.entity_groups(&doc));
+        report.count(&summary);
+        spill.push(&summary)?;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// A sentence that carries a strong stance.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct StrongSentence {
     /// The sentence.
     pub sentence: Span,
@@ -17,7 +17,7 @@ pub struct StrongSentence {
 }
 
 /// Stance toward one actor.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct ActorStance {
     /// The actor's canonical name.
     pub actor: String,
@@ -34,7 +34,7 @@ pub struct ActorStance {
 }
 
 /// Stance toward every actor of a document, most mentioned first (the order of the groups).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct StanceSummary {
     /// One entry per actor with at least one stance.
     pub actors: Vec<ActorStance>,
