@@ -156,14 +156,18 @@ fn np(toks: &[Tok], i: usize, end: usize, subject: bool) -> Option<(usize, usize
                 }
                 None => break,
             }
-        } else if saw_noun
+        } else if let Some((_, b)) = (saw_noun
             && t.text == ","
             && toks[j - 1].pos == Pos::PROPN
-            && next.is_some_and(|x| matches!(x.pos, Pos::DET | Pos::NOUN | Pos::ADJ))
-            && np(toks, j + 1, end, subject).is_some_and(|(_, b)| b == end || toks[b].is_clause_break())
+            && next.is_some_and(|x| matches!(x.pos, Pos::DET | Pos::NOUN | Pos::ADJ)))
+        .then(|| np(toks, j + 1, end, subject))
+        .flatten()
+        .filter(|&(_, b)| b == end || toks[b].is_clause_break())
         {
-            // Apposition after a name: *Bill Graham, Parteichef der Liberalen*
-            j = np(toks, j + 1, end, subject).map_or(j, |(_, b)| b);
+            // Apposition after a name: *Bill Graham, Parteichef der Liberalen*. The phrase is
+            // looked for once: a chain of appositions looked for twice at every link took
+            // time doubling with each.
+            j = b;
         } else if saw_noun && t.text == "," && next.is_some_and(|x| x.pos == Pos::PROPN) {
             // Apposition of names: *der Sprecher der Polizei, Lars Beringer,*
             let mut k = j + 1;
@@ -621,4 +625,24 @@ fn claim_from_trigger(
     }
     let source = source.map(|(a, b)| span(a, b));
     Some(Draft { sentence: s, claim: Claim { cue, source, message, form, hedged: false } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tok(text: &str, pos: Pos) -> Tok {
+        Tok { text: text.into(), lower: text.to_lowercase(), lemma: text.to_lowercase(), pos, mood: None, person: None, number: None }
+    }
+
+    #[test]
+    fn a_chain_of_appositions_is_one_phrase_found_in_linear_time() {
+        // *Berger, die Leiterin Schmidt, die Leiterin Schmidt, …*: each link was looked for
+        // twice, so 60 links would take 2^60 steps.
+        let mut toks = vec![tok("Berger", Pos::PROPN)];
+        for _ in 0..60 {
+            toks.extend([tok(",", Pos::PUNCT), tok("die", Pos::DET), tok("Leiterin", Pos::NOUN), tok("Schmidt", Pos::PROPN)]);
+        }
+        assert_eq!(np(&toks, 0, toks.len(), true), Some((0, toks.len())));
+    }
 }
