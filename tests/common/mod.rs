@@ -10,15 +10,20 @@ pub fn root() -> PathBuf {
 }
 
 /// `../shared/data/<rel>` when present; `None` (with a note on stderr) when absent, so tests
-/// that need it skip cleanly.
+/// that need it skip cleanly. With `LESART_REQUIRE_DATA=1` (as CI sets it) a missing file
+/// fails the test instead: a quality test must not pass by measuring nothing.
 pub fn shared_data(rel: &str) -> Option<PathBuf> {
     let path = root().join("../shared/data").join(rel);
     if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: {} not present (the shared data lies beside the project)", path.display());
-        None
+        return Some(path);
     }
+    assert!(
+        std::env::var("LESART_REQUIRE_DATA").as_deref() != Ok("1"),
+        "{} not present, and LESART_REQUIRE_DATA=1 requires it (the shared data lies beside the project)",
+        path.display()
+    );
+    eprintln!("skipping: {} not present (the shared data lies beside the project)", path.display());
+    None
 }
 
 /// Runs the lesart binary with arguments.
