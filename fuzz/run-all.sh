@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs every fuzz target in turn for SECONDS each (default 3600), keeping each one's corpus
-# in fuzz/corpus/TARGET and any crash in fuzz/artifacts/TARGET; the log of each run goes to
-# fuzz/logs/TARGET.log. cargo fuzz needs a nightly compiler, or RUSTC_BOOTSTRAP=1 on stable.
+# Runs the fuzz targets named (every target if none) in turn for SECONDS each (default 3600),
+#   fuzz/run-all.sh [SECONDS [TARGET...]]
+# keeping each one's corpus in fuzz/corpus/TARGET and any crash in fuzz/artifacts/TARGET;
+# the log of each run goes to fuzz/logs/TARGET.log. cargo fuzz needs a nightly compiler, or RUSTC_BOOTSTRAP=1 on stable.
 set -uo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-3600}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(pipeline html jsonl decode)
 mkdir -p logs
-for target in pipeline html jsonl decode; do
+for target in "${targets[@]}"; do
     mkdir -p "corpus/$target"
     RUSTC_BOOTSTRAP="${RUSTC_BOOTSTRAP:-1}" cargo fuzz run -O "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \

@@ -90,19 +90,38 @@ impl BoilerplateRules {
                 found.push((range, BoilerplateKind::Repeated));
             }
         }
-        // Stretches already marked (HTML furniture) keep their kind; they are few and sorted.
-        let mut existing: Vec<Span> = doc.boilerplate.iter().map(|b| b.span).collect();
-        existing.sort_unstable();
-        for (range, kind) in found {
-            let span = doc.text.span_of_bytes(range);
-            let i = existing.partition_point(|e| e.start <= span.start);
-            let inside = i > 0 && existing[i - 1].contains(span);
-            if !inside {
-                doc.boilerplate.push(Boilerplate { span, kind });
-            }
-        }
-        doc.boilerplate.sort_by_key(|b| (b.span.start, b.span.end));
+        let found = found.into_iter().map(|(range, kind)| Boilerplate { span: doc.text.span_of_bytes(range), kind });
+        doc.boilerplate = without_overlaps(std::mem::take(&mut doc.boilerplate), found);
     }
+}
+
+/// One sorted layer of stretches that never overlap: those already marked (HTML furniture)
+/// keep their place and kind; of the found ones that overlap (a cookie line inside a repeated
+/// paragraph), the one that starts first, and of those the longest, is kept.
+fn without_overlaps(existing: Vec<Boilerplate>, found: impl Iterator<Item = Boilerplate>) -> Vec<Boilerplate> {
+    let existing = first_of_overlapping(existing.into_iter());
+    let mut kept = first_of_overlapping(found.filter(|f| {
+        let i = existing.partition_point(|e| e.span.start < f.span.end);
+        i == 0 || existing[i - 1].span.end <= f.span.start
+    }));
+    kept.extend(existing);
+    kept.sort_by_key(|b| (b.span.start, b.span.end));
+    kept
+}
+
+/// The stretches sorted by start, each dropped that overlaps one kept before it.
+fn first_of_overlapping(stretches: impl Iterator<Item = Boilerplate>) -> Vec<Boilerplate> {
+    let mut all: Vec<Boilerplate> = stretches.filter(|b| !b.span.is_empty()).collect();
+    all.sort_by_key(|b| (b.span.start, std::cmp::Reverse(b.span.end)));
+    let mut last_end = 0;
+    all.retain(|b| {
+        let keep = b.span.start >= last_end;
+        if keep {
+            last_end = b.span.end;
+        }
+        keep
+    });
+    all
 }
 
 /// Paragraphs (separated by blank lines) with their trimmed byte ranges.
@@ -175,6 +194,22 @@ mod tests {
         );
         assert_eq!(doc.boilerplate[1].span.start, 75);
         assert_eq!(doc.text.as_str(), text);
+    }
+
+    #[test]
+    fn a_line_rule_and_a_repeated_paragraph_on_the_same_text_mark_it_once() {
+        // The cookie line is also a repeated paragraph, and sits inside a longer repeated one.
+        let cookie = "Diese Website verwendet Cookies. Mehr erfahren";
+        let block = format!("{cookie}\nWir speichern Ihre Einstellungen für ein ganzes Jahr.");
+        let text = format!("{cookie}\n\n{cookie}\n\n{block}\n\n{block}\n");
+        let mut doc = Document::new("t", text.clone(), "UTF-8");
+        let furniture = doc.text.span_of_bytes(text.len() - block.len() - 1..text.len() - 1);
+        doc.boilerplate.push(Boilerplate { span: furniture, kind: Navigation });
+        BoilerplateRules::builtin().mark(&mut doc);
+        let kinds: Vec<BoilerplateKind> = doc.boilerplate.iter().map(|b| b.kind).collect();
+        assert_eq!(kinds, [Cookie, Cookie, Cookie, Navigation]);
+        assert_eq!(doc.text_of(doc.boilerplate[2].span), cookie);
+        assert!(doc.boilerplate.windows(2).all(|w| w[0].span.end <= w[1].span.start), "{:?}", doc.boilerplate);
     }
 
     #[test]
