@@ -42,7 +42,7 @@ fn encoder(c: &mut Criterion) {
     std::env::set_var("RAYON_NUM_THREADS", "1");
     let models = Config::default().models_dir;
     let words = WordEncoder::load(&models).expect("encoder present");
-    let ner = Ner::load_model(&models, NerModel::Accurate).expect("models/ present");
+    let (ner, encode) = Ner::load_with_encoder(&models, NerModel::Accurate).expect("models/ present");
     let sents = sentences();
     let forms: Vec<Vec<&str>> = sents.iter().map(|s| s.iter().map(String::as_str).collect()).collect();
     let pos: Vec<Vec<Option<Pos>>> = forms.iter().map(|f| vec![None; f.len()]).collect();
@@ -78,7 +78,7 @@ fn encoder(c: &mut Criterion) {
     group.bench_function("ner accurate, one core", |b| {
         b.iter(|| {
             for run in inputs.chunks(SENTENCE_RUN) {
-                std::hint::black_box(ner.tag_sentences(run));
+                std::hint::black_box(ner.tag_sentences(encode.as_ref(), run));
             }
         })
     });
@@ -87,7 +87,7 @@ fn encoder(c: &mut Criterion) {
         b.iter(|| {
             two.install(|| {
                 inputs.par_chunks(SENTENCE_RUN).for_each(|run| {
-                    std::hint::black_box(ner.tag_sentences(run));
+                    std::hint::black_box(ner.tag_sentences(encode.as_ref(), run));
                 })
             })
         })

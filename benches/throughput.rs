@@ -68,7 +68,8 @@ fn throughput(c: &mut Criterion) {
 
     // The fast NER model alone, on sentences already segmented and analysed, in tokens per
     // second (the accurate model is measured in benches/encoder.rs).
-    let ner = lesart::ner::Ner::load_model(&Config::default().models_dir, lesart::ner::NerModel::Fast).expect("models/ present");
+    let (ner, _) =
+        lesart::ner::Ner::load_with_encoder(&Config::default().models_dir, lesart::ner::NerModel::Fast).expect("models/ present");
     let mut docs: Vec<Document> = texts
         .iter()
         .map(|t| {

@@ -459,10 +459,19 @@ pub struct Sentence {
     pub stance: Vec<Stance>,
     /// The sentence's modality, once the modality stage has run.
     pub modality: Option<SentenceModality>,
-    /// Contextual vectors of the tokens (one row per token), left by the accurate NER model
-    /// for the stance stage; the pipeline drops them after its last stage unless
-    /// [`crate::Config::keep_vectors`] is set. Never written out.
-    pub vectors: Option<crate::encoder::TokenMatrix>,
+    /// Contextual vectors of the tokens, left by the encode stage for the heads; the pipeline
+    /// drops them after its last stage unless [`crate::Config::keep_vectors`] is set. Never
+    /// written out.
+    pub vectors: Option<TokenVectors>,
+}
+
+/// The vectors one encoder pass leaves for a sentence's tokens (one row per token in each).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenVectors {
+    /// The encoder's last layer.
+    pub last: crate::encoder::TokenMatrix,
+    /// The mean of the side layers the pass keeps besides.
+    pub side: crate::encoder::TokenMatrix,
 }
 
 impl Span {

@@ -15,11 +15,12 @@
 #![deny(missing_docs)]
 
 pub mod doc;
+pub mod encode;
 pub mod encoder;
 pub mod error;
-pub mod eval;
 pub mod guard;
 pub mod ingest;
+pub mod io;
 pub mod modality;
 pub mod morphology;
 pub mod ner;

@@ -1,8 +1,9 @@
 //! The `lesart` command line: parses arguments and calls the library.
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use lesart::ingest::{collect_inputs, Input};
+use lesart::ner::{GoldFormat, NerModel};
 use lesart::report::{self, aggregate::DocumentSummary, terminal};
 use lesart::{Config, Pipeline};
 use std::io::{IsTerminal, Write};
@@ -31,6 +32,12 @@ enum Command {
     /// Rebuild a model in models/ from the shared data.
     #[command(subcommand)]
     Train(TrainCommand),
+    /// Print a shell completion script: lesart completions bash > /etc/bash_completion.d/lesart
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Compile a form<TAB>lemma<TAB>tag lexicon into models/morphology (see models/README.md).
     BuildLexicon {
         /// The TSV source.
@@ -40,6 +47,28 @@ enum Command {
         #[arg(long, default_value = "models/morphology")]
         out: PathBuf,
     },
+}
+
+/// When `inspect` colours its output.
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    /// When stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always (ANSI codes even into a pipe).
+    Always,
+    /// Never (marks as brackets).
+    Never,
+}
+
+/// Which NER model `train ner` rebuilds.
+#[derive(Clone, Copy, ValueEnum)]
+enum NerPart {
+    /// The feature perceptron with its word clusters.
+    Perceptron,
+    /// The linear head over the encoder's frozen vectors.
+    Head,
+    /// Both.
+    All,
 }
 
 #[derive(Args)]
@@ -60,8 +89,8 @@ struct Common {
     #[arg(long = "target", value_name = "NAME")]
     targets: Vec<String>,
     /// NER model: accurate (perceptron + encoder head, ~1,000 words/s) or fast (perceptron alone).
-    #[arg(long, value_name = "MODEL", default_value = "accurate")]
-    ner: String,
+    #[arg(long, value_enum, default_value_t = NerModel::Accurate)]
+    ner: NerModel,
     /// Skip a document that takes longer than this many seconds, with the reason (0 = no limit).
     #[arg(long, value_name = "SECS", default_value_t = lesart::pipeline::DEFAULT_DOC_TIMEOUT.as_secs_f64())]
     doc_timeout: f64,
@@ -78,7 +107,7 @@ impl Common {
             jobs: self.jobs,
             max_file_bytes: self.max_file_size << 20,
             targets: self.targets.clone(),
-            ner: self.ner.parse()?,
+            ner: self.ner,
             doc_timeout: doc_timeout(self.doc_timeout)?,
             ..Config::default()
         };
@@ -133,9 +162,9 @@ struct InspectArgs {
     /// Print JSON (the annotations.jsonl format) instead of text.
     #[arg(long)]
     json: bool,
-    /// Colour: auto (when stdout is a terminal), always or never.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
-    color: String,
+    /// Colour: auto (when stdout is a terminal and NO_COLOR is not set), always or never.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
     #[command(flatten)]
     common: Common,
 }
@@ -170,8 +199,8 @@ enum TrainCommand {
         /// Which part to train: perceptron, head (replaces head.bin, the fine-tuned
         /// classifier, with a head on frozen vectors: 0.859 instead of 0.868 on GermEval dev)
         /// or all.
-        #[arg(long, default_value = "perceptron")]
-        part: String,
+        #[arg(long, value_enum, default_value_t = NerPart::Perceptron)]
+        part: NerPart,
         /// Perceptron epochs.
         #[arg(long, default_value_t = 15)]
         epochs: usize,
@@ -251,8 +280,8 @@ enum EvalCommand {
         #[arg(long)]
         gold: PathBuf,
         /// Gold format: germeval (idx token outer inner), conll (token TAG), conllu (idx token TAG).
-        #[arg(long, default_value = "germeval")]
-        format: String,
+        #[arg(long, value_enum, default_value_t = GoldFormat::Germeval)]
+        format: GoldFormat,
         /// Score derived forms (russische, EU-weit) as types of their own.
         #[arg(long)]
         with_derived: bool,
@@ -263,8 +292,8 @@ enum EvalCommand {
         #[arg(long, value_name = "DIR")]
         models: Option<PathBuf>,
         /// NER model: accurate (perceptron + encoder head) or fast (perceptron alone).
-        #[arg(long, default_value = "accurate")]
-        ner: String,
+        #[arg(long, value_enum, default_value_t = NerModel::Accurate)]
+        ner: NerModel,
     },
     /// Sentence-boundary and token F1 against CoNLL-U or wikinews-quotes JSONL.
     Segment {
@@ -315,8 +344,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Analyze(args) => analyze(args),
         Command::Inspect(args) => inspect(args),
         Command::Compare(args) => compare(args),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "lesart", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Eval(EvalCommand::Segment { gold, json, show_errors }) => {
-            let report = lesart::eval::segment::evaluate(&lesart::segment::Segmenter::default(), &gold, show_errors)?;
+            let report = lesart::segment::eval::evaluate(&lesart::segment::Segmenter::default(), &gold, show_errors)?;
             print_report(&report, json)
         }
         Command::Eval(EvalCommand::Morph { gold, json, models }) => {
@@ -337,8 +370,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Eval(EvalCommand::Ner { gold, format, with_derived, json, models, ner }) => {
             let dir = models.unwrap_or_else(lesart::pipeline::default_models_dir);
-            let ner = lesart::ner::Ner::load_model(&dir, ner.parse()?)?;
-            let report = lesart::ner::eval_file(&ner, &gold, format.parse()?, with_derived)?;
+            let (ner, encode) = lesart::ner::Ner::load_with_encoder(&dir, ner)?;
+            let report = lesart::ner::eval_file(&ner, encode.as_ref(), &gold, format, with_derived)?;
             print_report(&report, json)
         }
         Command::Train(TrainCommand::Stance { gold, data, models, l2, steps, dump }) => {
@@ -349,22 +382,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 head: lesart::stance::StanceHeadConfig { l2, steps, ..Default::default() },
             };
             if let Some(path) = dump {
-                let (pairs, training) = lesart::stance::collect_training_pairs(&config)?;
+                let (pairs, training) = lesart::pipeline::train::collect_stance_pairs(&config)?;
                 lesart::stance::write_training_pairs(&path, &training)?;
                 eprintln!("{} of {pairs} pairs written to {}", training.len(), path.display());
                 return Ok(ExitCode::SUCCESS);
             }
-            let report = lesart::stance::train_stance(&config)?;
+            let report = lesart::pipeline::train::train_stance(&config)?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Train(TrainCommand::Ner { data, models, part, epochs, seed, head_epochs, fusion_weight, vectors_cache }) => {
             let dir = models.unwrap_or_else(|| PathBuf::from("models"));
-            let (perceptron, head) = match part.as_str() {
-                "all" => (true, true),
-                "perceptron" => (true, false),
-                "head" => (false, true),
-                other => anyhow::bail!("unknown part {other:?}: use all, perceptron or head"),
+            let (perceptron, head) = match part {
+                NerPart::All => (true, true),
+                NerPart::Perceptron => (true, false),
+                NerPart::Head => (false, true),
             };
             if perceptron {
                 let config = lesart::ner::TrainConfig { epochs, seed, ..lesart::ner::TrainConfig::standard(&data, &dir) };
@@ -488,13 +520,13 @@ fn read_named(pipeline: &Pipeline, paths: &[PathBuf]) -> Result<Vec<lesart::Docu
 fn inspect(args: InspectArgs) -> Result<ExitCode> {
     let pipeline = args.common.pipeline()?;
     let docs = read_named(&pipeline, std::slice::from_ref(&args.file))?;
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => std::io::stdout().is_terminal(),
+    let choice = match args.color {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
     };
-    let style = terminal::InspectStyle { color };
-    let mut out = std::io::stdout().lock();
+    let mut out = anstream::AutoStream::new(std::io::stdout().lock(), choice);
+    let style = terminal::InspectStyle { color: out.current_choice() != anstream::ColorChoice::Never };
     for doc in &docs {
         let chosen: Vec<(usize, &lesart::doc::Sentence)> = match args.sentence {
             Some(n) => match doc.sentences.get(n.wrapping_sub(1)) {

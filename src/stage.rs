@@ -31,3 +31,18 @@ pub trait SentenceStage: Send + Sync {
         }
     }
 }
+
+/// A stage shared with other stages (the morphology, whose lexicon NER and modality read too).
+impl<S: SentenceStage + ?Sized> SentenceStage for std::sync::Arc<S> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn annotate(&self, text: &Text, sentence: &mut Sentence) {
+        (**self).annotate(text, sentence);
+    }
+
+    fn annotate_batch(&self, text: &Text, sentences: &mut [Sentence]) {
+        (**self).annotate_batch(text, sentences);
+    }
+}

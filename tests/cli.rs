@@ -265,3 +265,33 @@ fn stance_targets_named_on_the_command_line_are_scored() {
     assert!(out.contains("stance toward «Prüfbericht»"), "{out}");
     assert!(out.contains("stance toward «Helga Brandt»: against"), "{out}");
 }
+
+#[test]
+fn colour_is_chosen_on_the_command_line_and_never_reaches_a_pipe_by_default() {
+    let file = "corpus/stance-contra-helga-brandt.txt";
+    let args = |color: &'static str| vec!["inspect", file, "--ner", "fast", "--sentence", "1", "--color", color];
+    let always = lesart(&args("always"));
+    assert!(always.status.success(), "{}", show(&always));
+    assert!(String::from_utf8_lossy(&always.stdout).contains('\x1b'), "{}", show(&always));
+    for color in ["never", "auto"] {
+        let run = lesart(&args(color));
+        let text = String::from_utf8_lossy(&run.stdout);
+        assert!(run.status.success() && !text.contains('\x1b') && text.contains('['), "--color {color}: {text}");
+    }
+    let wrong = lesart(&args("sometimes"));
+    assert!(
+        !wrong.status.success() && String::from_utf8_lossy(&wrong.stderr).contains("possible values: auto, always, never"),
+        "{}",
+        show(&wrong)
+    );
+}
+
+#[test]
+fn completion_scripts_know_the_subcommands_and_their_values() {
+    for (shell, marker) in [("bash", "_lesart()"), ("zsh", "#compdef lesart"), ("fish", "complete -c lesart")] {
+        let run = lesart(&["completions", shell]);
+        let script = String::from_utf8_lossy(&run.stdout);
+        assert!(run.status.success() && script.contains(marker), "{shell}: {}", show(&run));
+        assert!(script.contains("analyze") && script.contains("accurate"), "{shell} script lacks subcommands or values");
+    }
+}

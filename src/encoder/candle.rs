@@ -22,7 +22,7 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::LayerNorm;
 
 use super::error::EncoderError;
-use super::{check_batch, Encoder, TokenMatrix};
+use super::{pad_batch, Encoder, Padded, TokenMatrix};
 
 /// How the Q4_0 layer matrices are multiplied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -440,17 +440,11 @@ impl Encoder for CandleEncoder {
     }
 
     fn encode(&self, batch: &[Vec<u32>]) -> Result<Vec<TokenMatrix>, EncoderError> {
-        if batch.is_empty() {
+        let Some(Padded { ids, real, rows: b, len: l }) = pad_batch(batch, self.cfg.max_positions, self.cfg.vocab, self.cfg.pad_id)? else {
             return Ok(Vec::new());
-        }
-        let l = check_batch(batch, self.cfg.max_positions, self.cfg.vocab)?;
-        let b = batch.len();
-        let mut ids = vec![self.cfg.pad_id; b * l];
-        let mut mask = vec![-1e9f32; b * l];
-        for (i, seq) in batch.iter().enumerate() {
-            ids[i * l..i * l + seq.len()].copy_from_slice(seq);
-            mask[i * l..i * l + seq.len()].fill(0.0);
-        }
+        };
+        // Added to the attention scores: padding gets no weight.
+        let mask: Vec<f32> = real.iter().map(|&r| if r { 0.0 } else { -1e9 }).collect();
         let hidden = self.forward(&ids, &mask, b, l)?;
         let hidden = hidden.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
         let h = self.dim();

@@ -130,6 +130,35 @@ pub(crate) fn check_batch(batch: &[Vec<u32>], max_tokens: usize, vocab: usize) -
     Ok(l)
 }
 
+/// A checked batch laid out as one grid of `rows × len` places, row-major.
+pub(crate) struct Padded {
+    /// Token ids, `pad` after a sequence's end.
+    pub ids: Vec<u32>,
+    /// Whether a place holds a token of its sequence (the attention mask).
+    pub real: Vec<bool>,
+    /// Sequences in the batch.
+    pub rows: usize,
+    /// The longest sequence's length.
+    pub len: usize,
+}
+
+/// Checks a batch ([`check_batch`]) and pads its sequences to the longest with `pad`; `None`
+/// for an empty batch.
+pub(crate) fn pad_batch(batch: &[Vec<u32>], max_tokens: usize, vocab: usize, pad: u32) -> Result<Option<Padded>, EncoderError> {
+    if batch.is_empty() {
+        return Ok(None);
+    }
+    let len = check_batch(batch, max_tokens, vocab)?;
+    let rows = batch.len();
+    let mut ids = vec![pad; rows * len];
+    let mut real = vec![false; rows * len];
+    for (i, seq) in batch.iter().enumerate() {
+        ids[i * len..i * len + seq.len()].copy_from_slice(seq);
+        real[i * len..i * len + seq.len()].fill(true);
+    }
+    Ok(Some(Padded { ids, real, rows, len }))
+}
+
 /// Mean of all rows (raw, not normalized). Empty matrix → empty vector.
 pub fn mean_pool(m: &TokenMatrix) -> Vec<f32> {
     let mut out = vec![0f32; m.dim()];

@@ -22,7 +22,7 @@ use rust_bert::Activation;
 use tch::{nn, Device, Kind, Tensor};
 
 use super::candle::Loader;
-use super::{check_batch, E5Config, Encoder, EncoderError, TokenMatrix, WeightMode};
+use super::{pad_batch, E5Config, Encoder, EncoderError, Padded, TokenMatrix, WeightMode};
 
 /// The LayerNorm epsilon that rust-bert's BERT layers hard-code.
 const RUST_BERT_EPS: f64 = 1e-12;
@@ -227,19 +227,12 @@ impl Encoder for TorchEncoder {
     }
 
     fn encode(&self, batch: &[Vec<u32>]) -> Result<Vec<TokenMatrix>, EncoderError> {
-        if batch.is_empty() {
+        let Some(Padded { ids, real, rows: b, len: l }) = pad_batch(batch, self.cfg.max_positions, self.cfg.vocab, self.cfg.pad_id)? else {
             return Ok(Vec::new());
-        }
-        let l = check_batch(batch, self.cfg.max_positions, self.cfg.vocab)?;
-        let (b, h) = (batch.len(), self.cfg.hidden);
-        let mut ids = vec![i64::from(self.cfg.pad_id); b * l];
-        let mut mask = vec![0i64; b * l];
-        for (i, seq) in batch.iter().enumerate() {
-            for (j, &id) in seq.iter().enumerate() {
-                ids[i * l + j] = i64::from(id);
-                mask[i * l + j] = 1;
-            }
-        }
+        };
+        let h = self.cfg.hidden;
+        let ids: Vec<i64> = ids.into_iter().map(i64::from).collect();
+        let mask: Vec<i64> = real.into_iter().map(i64::from).collect();
         let positions: Vec<i64> = (0..b * l).map(|k| (FIRST_POSITION + k % l) as i64).collect();
         let shape = [b as i64, l as i64];
         let ids = Tensor::f_from_slice(&ids)?.f_reshape(shape)?;

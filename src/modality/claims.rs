@@ -454,6 +454,8 @@ fn extend_to_entities(doc: &Document, d: &mut Draft) {
     }
 }
 
+/// The claim a trigger makes: its source and message by the trigger's kind, quotations
+/// before or after the cue taken as the message where there are any.
 fn claim_from_trigger(
     doc: &Document,
     s: usize,
@@ -462,169 +464,247 @@ fn claim_from_trigger(
     quotes: &[Span],
     quote_used: &mut [bool],
 ) -> Option<Draft> {
-    let n = toks.len();
-    let sent_tokens = &doc.sentences[s].tokens;
-    let span = |a: usize, b: usize| tok_span(doc, s, a, b);
-    let cue: Vec<Span> = trigger.tokens.iter().map(|&j| sent_tokens[j].span).collect();
+    let span = |(a, b): (usize, usize)| tok_span(doc, s, a, b);
+    let site = QuoteSite { doc, s, toks, quotes };
     let first = trigger.tokens[0];
     let last = trigger.tokens[trigger.tokens.len() - 1];
-    let source: Option<(usize, usize)>;
     let mut message: Vec<Span> = Vec::new();
     let mut form = ClaimForm::Indirect;
-
-    // A quotation just before the cue (*„…“, sagte er*) or just after it (*sagte er: „…“*),
-    // looked up in the text, as the quote may lie in the neighbouring sentence.
-    let direct_before = || -> Option<usize> {
-        let at = sent_tokens[first].span.start;
-        let q = quote_ending(quotes, preceding_offset(doc, at))?;
-        // A quotation inside a noun phrase (*von der „Aktion Deutschland hilft“*) is a name.
-        let opener = doc.sentences[s].tokens.iter().position(|t| t.span.start == quotes[q].start);
-        opener.is_none_or(|o| o == 0 || toks[o - 1].is_clause_break()).then_some(q)
+    let take = |q: usize, quote_used: &mut [bool], message: &mut Vec<Span>| {
+        quote_used[q] = true;
+        message.push(quotes[q]);
     };
-    let direct_after = |from: usize| -> Option<usize> {
+    let source = match trigger.kind {
+        TriggerKind::Verb { belief } => {
+            let verb = VerbClause::of(toks, trigger);
+            let source = verb.source(toks);
+            let after_from = source.map_or(last, |(_, b)| b.max(last + 1) - 1).max(last);
+            if !belief {
+                if let Some(q) = site.direct_before(first) {
+                    take(q, quote_used, &mut message);
+                    // *„…“, sagte er, „…“*
+                    if let Some(q2) = site.direct_after(after_from).filter(|&q2| !quote_used[q2]) {
+                        take(q2, quote_used, &mut message);
+                    }
+                    form = ClaimForm::Direct;
+                } else if let Some(q) = site.direct_after(after_from).filter(|&q| !quote_used[q]) {
+                    take(q, quote_used, &mut message);
+                    form = ClaimForm::Direct;
+                }
+            }
+            if message.is_empty() {
+                match verb.indirect_message(toks, trigger, after_from, belief) {
+                    Some(IndirectMessage::Tokens(a, b)) => message.push(span((a, b))),
+                    Some(IndirectMessage::Sentence) => {
+                        message.push(doc.sentences[s].span);
+                        form = ClaimForm::Reported;
+                    }
+                    None => {}
+                }
+            }
+            source
+        }
+        TriggerKind::So => {
+            if let Some(q) = site.direct_before(first) {
+                take(q, quote_used, &mut message);
+                form = ClaimForm::Direct;
+            } else if first > 1 {
+                message.push(span((0, first - 1)));
+            }
+            np_after(toks, last + 1, clause_end(toks, last))
+        }
+        _ => other_source(toks, trigger),
+    };
+    if message.is_empty() && !matches!(trigger.kind, TriggerKind::Verb { .. }) {
+        message = remainder_message(toks, trigger, source).into_iter().map(span).collect();
+    }
+    if message.is_empty() {
+        return None;
+    }
+    let cue: Vec<Span> = trigger.tokens.iter().map(|&j| doc.sentences[s].tokens[j].span).collect();
+    Some(Draft { sentence: s, claim: Claim { cue, source: source.map(span), message, form, hedged: false } })
+}
+
+/// Where quotations stand around a cue of sentence `s`: looked up in the text, as a quote may
+/// lie in the neighbouring sentence.
+struct QuoteSite<'d, 't> {
+    doc: &'d Document,
+    s: usize,
+    toks: &'t [Tok],
+    quotes: &'d [Span],
+}
+
+impl QuoteSite<'_, '_> {
+    /// A quotation just before the cue at token `first` (*„…“, sagte er*), unless it stands
+    /// inside a noun phrase (*von der „Aktion Deutschland hilft“*), where it is a name.
+    fn direct_before(&self, first: usize) -> Option<usize> {
+        let sent_tokens = &self.doc.sentences[self.s].tokens;
+        let q = quote_ending(self.quotes, preceding_offset(self.doc, sent_tokens[first].span.start))?;
+        let opener = sent_tokens.iter().position(|t| t.span.start == self.quotes[q].start);
+        opener.is_none_or(|o| o == 0 || self.toks[o - 1].is_clause_break()).then_some(q)
+    }
+
+    /// A quotation after the clause of token `from` (*sagte er: „…“*): after a colon or comma,
+    /// or right after the clause when it has at least four words (*lautet „Republik Sacha“*
+    /// names).
+    fn direct_after(&self, from: usize) -> Option<usize> {
+        let (toks, n) = (self.toks, self.toks.len());
+        let sent_tokens = &self.doc.sentences[self.s].tokens;
         let ce = clause_end(toks, from);
         if ce < n && !matches!(toks[ce].text.as_str(), ":" | ",") && !is_quote_mark(&toks[ce].text) {
             return None;
         }
         if ce < n && is_quote_mark(&toks[ce].text) {
-            // Without a colon or comma only speech of a few words counts: *lautet „Republik Sacha“* names.
-            let q = quote_starting(quotes, sent_tokens[ce].span.start)?;
-            return (doc.text_of(quotes[q]).split_whitespace().count() >= 4).then_some(q);
+            let q = quote_starting(self.quotes, sent_tokens[ce].span.start)?;
+            return (self.doc.text_of(self.quotes[q]).split_whitespace().count() >= 4).then_some(q);
         }
-        let after = if ce < n { sent_tokens[ce].span.end } else { doc.sentences[s].span.end };
-        quote_starting(quotes, following_offset(doc, after))
-    };
+        let after = if ce < n { sent_tokens[ce].span.end } else { self.doc.sentences[self.s].span.end };
+        quote_starting(self.quotes, following_offset(self.doc, after))
+    }
+}
 
-    match trigger.kind {
-        TriggerKind::Verb { belief } => {
-            let cs = clause_start(toks, first);
-            let verb = trigger.tokens.iter().copied().find(|&j| toks[j].is_finite()).unwrap_or(trigger.head);
+/// The clause of a speech or belief verb, as its source and message are read from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct VerbClause {
+    /// First token of the cue's clause.
+    start: usize,
+    /// The finite verb of the cue (or its head).
+    verb: usize,
+    /// *wurde … mitgeteilt*: the subject is what was said; *wird X zitiert* excepted.
+    passive: bool,
+    /// *Die Lage sei ernst, sagte er.*: the verb opens its clause after a comma.
+    postposed: bool,
+}
+
+/// Where the message of a verb without a quotation lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IndirectMessage {
+    /// These tokens.
+    Tokens(usize, usize),
+    /// The whole sentence, reported (*Er bestätigte den Bericht.*).
+    Sentence,
+}
+
+impl VerbClause {
+    fn of(toks: &[Tok], trigger: &Trigger) -> VerbClause {
+        let first = trigger.tokens[0];
+        let start = clause_start(toks, first);
+        let verb = trigger.tokens.iter().copied().find(|&j| toks[j].is_finite()).unwrap_or(trigger.head);
+        let passive = !toks[trigger.head].is_finite()
+            && toks[trigger.head].lemma != "zitieren"
+            && trigger.tokens.iter().any(|&j| toks[j].is_finite() && toks[j].lemma == "werden");
+        let postposed = start == verb && start > 1 && toks[start - 1].text == ",";
+        VerbClause { start, verb, passive, postposed }
+    }
+
+    /// Who speaks: the passive's *von* phrase; after *wie*; after a postposed verb (or the
+    /// apposition before it); else the subject before the verb, the phrase after it, or a
+    /// prepositional source (*Aus EU-Kreisen verlautete, …*).
+    fn source(self, toks: &[Tok]) -> Option<(usize, usize)> {
+        let (n, cs, verb) = (toks.len(), self.start, self.verb);
+        if self.passive {
             let ce_verb = clause_end(toks, verb);
-            // Passive: the subject is what was said, not who said it; *wird X zitiert* excepted.
-            let passive = !toks[trigger.head].is_finite()
-                && toks[trigger.head].lemma != "zitieren"
-                && trigger.tokens.iter().any(|&j| toks[j].is_finite() && toks[j].lemma == "werden");
-            // Postposed: *Die Lage sei ernst, sagte er.*
-            let postposed = cs == verb && cs > 1 && toks[cs - 1].text == ",";
-            source = if passive {
-                (verb + 1..ce_verb).find(|&j| toks[j].lower == "von").and_then(|j| np_after(toks, j + 1, ce_verb))
-            } else if toks[cs].lower == "wie" {
-                np_after(toks, cs + 1, verb)
-            } else if postposed {
-                np_after(toks, verb + 1, n).or_else(|| apposed_subject(toks, cs - 1))
+            return (verb + 1..ce_verb).find(|&j| toks[j].lower == "von").and_then(|j| np_after(toks, j + 1, ce_verb));
+        }
+        if toks[cs].lower == "wie" {
+            return np_after(toks, cs + 1, verb);
+        }
+        if self.postposed {
+            return np_after(toks, verb + 1, n).or_else(|| apposed_subject(toks, cs - 1));
+        }
+        // The subject may hold a quoted name: *Moritz Wohlrab von der „Aktion …“ sagte*.
+        let subject_start = (0..cs).rev().find(|&j| toks[j].is_clause_break() && !is_quote_mark(&toks[j].text)).map_or(0, |j| j + 1);
+        (verb > subject_start && subject_start < cs)
+            .then(|| np_before(toks, subject_start, verb))
+            .flatten()
+            .or_else(|| (verb > cs).then(|| np_before(toks, cs, verb)).flatten())
+            .or_else(|| np_after(toks, verb + 1, n))
+            .or_else(|| {
+                let pp = verb > cs + 1 && matches!(toks[cs].lower.as_str(), "aus" | "in" | "im" | "bei" | "von" | "vom");
+                pp.then(|| np_after(toks, cs + 1, verb).filter(|&(_, b)| b == verb).map(|_| (cs, verb))).flatten()
+            })
+    }
+
+    /// What was said when no quotation is: the complement clause after a comma or colon
+    /// (*dass …*, Konjunktiv, *zu*-infinitive, or for speech any clause with a verb); around
+    /// *wie der Sprecher mitteilte*; the sentence before a postposed verb; for a plain finite
+    /// speech verb the whole sentence, reported.
+    fn indirect_message(self, toks: &[Tok], trigger: &Trigger, after_from: usize, belief: bool) -> Option<IndirectMessage> {
+        let (n, cs) = (toks.len(), self.start);
+        let ce = clause_end(toks, after_from);
+        let end = content_end(toks);
+        let complement = (ce < n && matches!(toks[ce].text.as_str(), "," | ":")).then_some(ce + 1).filter(|&k| k < end);
+        let complement = complement.filter(|&k| is_complement(toks, k, belief));
+        if toks[cs].lower == "wie" {
+            // *Wie der Sprecher mitteilte, …* or *…, wie der Sprecher mitteilte.*
+            return if cs == 0 {
+                complement.or((ce + 1 < end).then_some(ce + 1)).map(|k| IndirectMessage::Tokens(k, end))
             } else {
-                // The subject may hold a quoted name: *Moritz Wohlrab von der „Aktion …“ sagte*.
-                let subject_start =
-                    (0..cs).rev().find(|&j| toks[j].is_clause_break() && !is_quote_mark(&toks[j].text)).map_or(0, |j| j + 1);
-                (verb > subject_start && subject_start < cs)
-                    .then(|| np_before(toks, subject_start, verb))
-                    .flatten()
-                    .or_else(|| (verb > cs).then(|| np_before(toks, cs, verb)).flatten())
-                    .or_else(|| np_after(toks, verb + 1, n))
-                    .or_else(|| {
-                        // *Aus EU-Kreisen verlautete, …*
-                        let pp = verb > cs + 1 && matches!(toks[cs].lower.as_str(), "aus" | "in" | "im" | "bei" | "von" | "vom");
-                        pp.then(|| np_after(toks, cs + 1, verb).filter(|&(_, b)| b == verb).map(|_| (cs, verb))).flatten()
-                    })
+                (cs > 1).then_some(IndirectMessage::Tokens(0, cs - 1))
             };
-            let after_from = source.map_or(last, |(_, b)| b.max(last + 1) - 1).max(last);
-            if !belief {
-                if let Some(q) = direct_before() {
-                    quote_used[q] = true;
-                    message.push(quotes[q]);
-                    // *„…“, sagte er, „…“*
-                    if let Some(q2) = direct_after(after_from).filter(|&q2| !quote_used[q2]) {
-                        quote_used[q2] = true;
-                        message.push(quotes[q2]);
-                    }
-                    form = ClaimForm::Direct;
-                } else if let Some(q) = direct_after(after_from).filter(|&q| !quote_used[q]) {
-                    quote_used[q] = true;
-                    message.push(quotes[q]);
-                    form = ClaimForm::Direct;
-                }
-            }
-            if message.is_empty() {
-                let ce = clause_end(toks, after_from);
-                let end = content_end(toks);
-                let complement = (ce < n && matches!(toks[ce].text.as_str(), "," | ":")).then_some(ce + 1).filter(|&k| k < end);
-                let complement = complement.filter(|&k| {
-                    let clause = clause_end(toks, k);
-                    matches!(toks[k].lower.as_str(), "dass" | "ob" | "wonach")
-                        || (k..clause)
-                            .any(|j| matches!(toks[j].mood, Some(Mood::KonjunktivI | Mood::KonjunktivII)) || toks[j].lower == "zu")
-                        || (!belief && !NOT_COMPLEMENT.contains(&toks[k].lower.as_str()) && (k..clause).any(|j| toks[j].is_finite()))
-                });
-                if toks[cs].lower == "wie" {
-                    // *Wie der Sprecher mitteilte, …* or *…, wie der Sprecher mitteilte.*
-                    if cs == 0 {
-                        if let Some(k) = complement.or((ce + 1 < end).then_some(ce + 1)) {
-                            message.push(span(k, end));
-                        }
-                    } else if cs > 1 {
-                        message.push(span(0, cs - 1));
-                    }
-                } else if let Some(k) = complement {
-                    message.push(span(k, end));
-                } else if postposed && toks[0].pos != Pos::ADP && (0..cs - 1).any(|j| toks[j].is_finite()) {
-                    message.push(span(0, cs - 1));
-                } else if !belief && !passive && toks[trigger.head].is_finite() {
-                    message.push(doc.sentences[s].span);
-                    form = ClaimForm::Reported;
-                }
-            }
         }
+        if let Some(k) = complement {
+            Some(IndirectMessage::Tokens(k, end))
+        } else if self.postposed && toks[0].pos != Pos::ADP && (0..cs - 1).any(|j| toks[j].is_finite()) {
+            Some(IndirectMessage::Tokens(0, cs - 1))
+        } else if !belief && !self.passive && toks[trigger.head].is_finite() {
+            Some(IndirectMessage::Sentence)
+        } else {
+            None
+        }
+    }
+}
+
+/// Whether the clause at token `k` can be what a verb says: *dass, ob, wonach*, a Konjunktiv
+/// or a *zu*-infinitive, or (for speech, not belief) any clause with a finite verb that does
+/// not open with a word that rules it out.
+fn is_complement(toks: &[Tok], k: usize, belief: bool) -> bool {
+    let clause = clause_end(toks, k);
+    matches!(toks[k].lower.as_str(), "dass" | "ob" | "wonach")
+        || (k..clause).any(|j| matches!(toks[j].mood, Some(Mood::KonjunktivI | Mood::KonjunktivII)) || toks[j].lower == "zu")
+        || (!belief && !NOT_COMPLEMENT.contains(&toks[k].lower.as_str()) && (k..clause).any(|j| toks[j].is_finite()))
+}
+
+/// The source of a cue that is no verb and no *so*: the phrase after *laut, nach Angaben*;
+/// before *zufolge* or a postposed *nach*; before *wonach*; around *heißt es*.
+fn other_source(toks: &[Tok], trigger: &Trigger) -> Option<(usize, usize)> {
+    let n = toks.len();
+    let first = trigger.tokens[0];
+    let last = trigger.tokens[trigger.tokens.len() - 1];
+    match trigger.kind {
         TriggerKind::Preposition | TriggerKind::Nach { postposed: false } => {
-            source = np_after(toks, last + 1, clause_end(toks, last).max(last + 1).min(n));
+            np_after(toks, last + 1, clause_end(toks, last).max(last + 1).min(n))
         }
-        TriggerKind::Nach { postposed: true } | TriggerKind::Postposition => {
-            source = np_ending_at(toks, first);
-        }
-        TriggerKind::So => {
-            source = np_after(toks, last + 1, clause_end(toks, last));
-            if let Some(q) = direct_before() {
-                quote_used[q] = true;
-                message.push(quotes[q]);
-                form = ClaimForm::Direct;
-            } else if first > 1 {
-                message.push(span(0, first - 1));
-            }
-        }
-        TriggerKind::Adverb => {
-            // *wonach* follows its source (*Berichte, wonach …*); *demnach* points back to one.
-            source = if toks[first].lower == "wonach" && first > 1 { np_ending_at(toks, first - 1) } else { None };
-        }
+        TriggerKind::Nach { postposed: true } | TriggerKind::Postposition => np_ending_at(toks, first),
+        // *wonach* follows its source (*Berichte, wonach …*); *demnach* points back to one.
+        TriggerKind::Adverb => (toks[first].lower == "wonach" && first > 1).then(|| np_ending_at(toks, first - 1)).flatten(),
+        // *In der Mitteilung heißt es*, *hieß es bei Russland Aktuell*.
         TriggerKind::Phrase => {
-            // *In der Mitteilung heißt es*, *hieß es bei Russland Aktuell*.
             let cs = clause_start(toks, first);
             let before =
                 (first > cs && toks[cs].pos == Pos::ADP).then(|| np_after(toks, cs + 1, first).filter(|&(_, b)| b == first)).flatten();
-            source = before.map(|_| (cs, first)).or_else(|| {
+            before.map(|_| (cs, first)).or_else(|| {
                 let k = last + 1;
                 (k < n && matches!(toks[k].lower.as_str(), "in" | "aus" | "bei" | "von" | "im" | "vom"))
                     .then(|| np_after(toks, k + 1, clause_end(toks, k)).map(|(_, b)| (k, b)))
                     .flatten()
-            });
+            })
         }
+        TriggerKind::Verb { .. } | TriggerKind::So => None,
     }
-    if message.is_empty() && !matches!(trigger.kind, TriggerKind::Verb { .. }) {
-        let mut excluded: Vec<(usize, usize)> = trigger.tokens.iter().map(|&j| (j, j + 1)).collect();
-        if let Some(src) = source {
-            excluded.push(src);
-        }
-        // In a subordinate clause the attribution covers that clause only: *…, da nach
-        // Angaben der Polizei die Genehmigung zu spät beantragt worden war*.
-        let cs = clause_start(toks, first);
-        if cs > 0 && (matches!(toks[cs].pos, Pos::SCONJ) || RELATIVE.contains(&toks[cs].lower.as_str())) {
-            excluded.push((0, cs));
-        }
-        message = remainder(toks, &excluded).into_iter().map(|(a, b)| span(a, b)).collect();
+}
+
+/// The message of a cue that is no verb: the sentence less the cue and the source, and in a
+/// subordinate clause that clause only (*…, da nach Angaben der Polizei die Genehmigung zu
+/// spät beantragt worden war*).
+fn remainder_message(toks: &[Tok], trigger: &Trigger, source: Option<(usize, usize)>) -> Vec<(usize, usize)> {
+    let mut excluded: Vec<(usize, usize)> = trigger.tokens.iter().map(|&j| (j, j + 1)).collect();
+    excluded.extend(source);
+    let cs = clause_start(toks, trigger.tokens[0]);
+    if cs > 0 && (matches!(toks[cs].pos, Pos::SCONJ) || RELATIVE.contains(&toks[cs].lower.as_str())) {
+        excluded.push((0, cs));
     }
-    if message.is_empty() {
-        return None;
-    }
-    let source = source.map(|(a, b)| span(a, b));
-    Some(Draft { sentence: s, claim: Claim { cue, source, message, form, hedged: false } })
+    remainder(toks, &excluded)
 }
 
 #[cfg(test)]
@@ -633,6 +713,77 @@ mod tests {
 
     fn tok(text: &str, pos: Pos) -> Tok {
         Tok { text: text.into(), lower: text.to_lowercase(), lemma: text.to_lowercase(), pos, mood: None, person: None, number: None }
+    }
+
+    /// Tokens written `form/POS`, or `form/I:lemma` and `form/K1:lemma` for finite verbs in
+    /// the indicative and in Konjunktiv I.
+    fn toks_of(spec: &str) -> Vec<Tok> {
+        spec.split_whitespace()
+            .map(|item| {
+                let (form, tag) = item.rsplit_once('/').unwrap_or((item, "X"));
+                let finite = |lemma: &str, mood| Tok { lemma: lemma.into(), mood: Some(mood), ..tok(form, Pos::VERB) };
+                if let Some(lemma) = tag.strip_prefix("I:") {
+                    return finite(lemma, Mood::Indicative);
+                }
+                if let Some(lemma) = tag.strip_prefix("K1:") {
+                    return finite(lemma, Mood::KonjunktivI);
+                }
+                let pos = match tag {
+                    "DET" => Pos::DET,
+                    "NOUN" => Pos::NOUN,
+                    "ADJ" => Pos::ADJ,
+                    "PRON" => Pos::PRON,
+                    "ADP" => Pos::ADP,
+                    "VERB" => Pos::VERB,
+                    "PUNCT" => Pos::PUNCT,
+                    _ => Pos::X,
+                };
+                tok(form, pos)
+            })
+            .collect()
+    }
+
+    fn speech(kind: TriggerKind, tokens: Vec<usize>, head: usize) -> Trigger {
+        Trigger { kind, tokens, head, lemma: String::new() }
+    }
+
+    #[test]
+    fn a_speech_verb_finds_its_subject_and_its_complement() {
+        let toks = toks_of("Der/DET Minister/NOUN sagte/I:sagen ,/PUNCT die/DET Lage/NOUN sei/K1:sein ernst/ADJ ./PUNCT");
+        let trigger = speech(TriggerKind::Verb { belief: false }, vec![2], 2);
+        let clause = VerbClause::of(&toks, &trigger);
+        assert!(!clause.passive && !clause.postposed);
+        assert_eq!(clause.source(&toks), Some((0, 2)));
+        assert!(is_complement(&toks, 4, false));
+        assert_eq!(clause.indirect_message(&toks, &trigger, 2, false), Some(IndirectMessage::Tokens(4, 8)));
+    }
+
+    #[test]
+    fn a_postposed_verb_speaks_for_the_clause_before_it() {
+        let toks = toks_of("Die/DET Lage/NOUN sei/K1:sein ernst/ADJ ,/PUNCT sagte/I:sagen er/PRON ./PUNCT");
+        let trigger = speech(TriggerKind::Verb { belief: false }, vec![5], 5);
+        let clause = VerbClause::of(&toks, &trigger);
+        assert!(clause.postposed);
+        assert_eq!(clause.source(&toks), Some((6, 7)));
+        assert_eq!(clause.indirect_message(&toks, &trigger, 6, false), Some(IndirectMessage::Tokens(0, 4)));
+    }
+
+    #[test]
+    fn a_plain_speech_verb_reports_the_sentence_and_a_belief_verb_does_not() {
+        let toks = toks_of("Die/DET Polizei/NOUN bestätigte/I:bestätigen den/DET Bericht/NOUN ./PUNCT");
+        let trigger = speech(TriggerKind::Verb { belief: false }, vec![2], 2);
+        let clause = VerbClause::of(&toks, &trigger);
+        assert_eq!(clause.indirect_message(&toks, &trigger, 2, false), Some(IndirectMessage::Sentence));
+        assert_eq!(clause.indirect_message(&toks, &trigger, 2, true), None);
+    }
+
+    #[test]
+    fn laut_takes_the_phrase_after_it_and_leaves_the_rest_as_message() {
+        let toks = toks_of("Laut/ADP der/DET Polizei/NOUN ist/I:sein die/DET Straße/NOUN gesperrt/VERB ./PUNCT");
+        let trigger = speech(TriggerKind::Preposition, vec![0], 0);
+        let source = other_source(&toks, &trigger);
+        assert_eq!(source, Some((1, 3)));
+        assert_eq!(remainder_message(&toks, &trigger, source), [(3, 7)]);
     }
 
     #[test]

@@ -17,37 +17,20 @@
 //! any quotation of the article.
 
 use crate::doc::{Document, Span};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::io::{gold::read_json_lines, Scores};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
 
-/// Precision, recall and F1.
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq)]
-pub struct Prf {
-    /// Precision in [0, 1].
-    pub precision: f64,
-    /// Recall in [0, 1].
-    pub recall: f64,
-    /// Harmonic mean of precision and recall.
-    pub f1: f64,
-}
-
-impl Prf {
-    fn new(precision: f64, recall: f64) -> Prf {
-        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
-        Prf { precision, recall, f1 }
-    }
-}
-
 /// Scores of one field.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct FieldScores {
     /// Token-overlap scores.
-    pub overlap: Prf,
+    pub overlap: Scores,
     /// Exact-match scores.
-    pub exact: Prf,
+    pub exact: Scores,
     /// Predicted claims with this field set.
     pub predicted: usize,
     /// Gold quotations with this field set.
@@ -147,8 +130,8 @@ impl Tally {
     fn scores(&self) -> FieldScores {
         let ratio = |a: f64, b: usize| if b == 0 { 0.0 } else { a / b as f64 };
         FieldScores {
-            overlap: Prf::new(ratio(self.precision_mass, self.predicted), ratio(self.recall_mass, self.gold)),
-            exact: Prf::new(ratio(self.exact_predicted as f64, self.predicted), ratio(self.exact_gold as f64, self.gold)),
+            overlap: Scores::from_rates(ratio(self.precision_mass, self.predicted), ratio(self.recall_mass, self.gold)),
+            exact: Scores::from_rates(ratio(self.exact_predicted as f64, self.predicted), ratio(self.exact_gold as f64, self.gold)),
             predicted: self.predicted,
             gold: self.gold,
         }
@@ -173,18 +156,9 @@ fn spans(list: &[[u32; 2]]) -> impl Iterator<Item = Span> + '_ {
 
 /// Runs `pipeline_fn` on every article of a wikinews-quotes JSONL file and scores its claims.
 pub fn eval_quotes(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), gold: &Path) -> Result<QuoteReport> {
-    let text = std::fs::read_to_string(gold).map_err(|e| Error::io(gold, e))?;
     let mut report = QuoteReport::default();
     let (mut message, mut source, mut cue) = (Tally::default(), Tally::default(), Tally::default());
-    let mut articles = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let article: GoldArticle =
-            serde_json::from_str(line).map_err(|e| Error::BadLine { path: gold.to_path_buf(), line: n + 1, reason: e.to_string() })?;
-        articles.push(article);
-    }
+    let articles: Vec<GoldArticle> = read_json_lines(gold)?;
     // Articles are independent: analyse them on all workers.
     let docs: Vec<Document> = articles.par_iter().map(|a| pipeline_fn(&a.text)).collect();
     for (article, doc) in articles.iter().zip(&docs) {

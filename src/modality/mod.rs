@@ -29,10 +29,11 @@ pub use summary::{summarize, ModalitySummary};
 
 use crate::doc::{CueKind, Document, Sentence, SentenceModality};
 use crate::error::Result;
-use crate::morphology::lexicon::Lexicon;
+use crate::morphology::Morphology;
 use crate::stage::DocumentStage;
 use claims::SentenceAnalysis;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Subdirectory of the models directory holding the cue lexicon.
 pub const MODEL_SUBDIR: &str = "modality";
@@ -43,7 +44,9 @@ pub const LEXICON_FILE: &str = "cues.txt";
 #[derive(Debug)]
 pub struct Modality {
     cues: CueLexicon,
-    lexicon: Lexicon,
+    /// The morphology whose lexicon tells Konjunktiv forms from indicative ones (shared with
+    /// the morphology stage).
+    morphology: Arc<Morphology>,
 }
 
 /// True for the cue kinds counted as hedges: reportative and epistemic modals, speculation
@@ -53,17 +56,16 @@ pub fn is_hedge(kind: CueKind) -> bool {
 }
 
 impl Modality {
-    /// Reads `models_dir/modality/cues.txt` and opens the morphology lexicon under
+    /// Reads `models_dir/modality/cues.txt` and loads a morphology of its own from
     /// `models_dir/morphology` (to tell Konjunktiv forms from indicative ones).
     pub fn load(models_dir: &Path) -> Result<Modality> {
-        let cues = CueLexicon::load(&models_dir.join(MODEL_SUBDIR).join(LEXICON_FILE))?;
-        let lexicon = Lexicon::open(&models_dir.join(crate::morphology::MODEL_SUBDIR))?;
-        Ok(Modality { cues, lexicon })
+        Modality::with_morphology(models_dir, Arc::new(Morphology::load(models_dir)?))
     }
 
-    /// Builds the stage from a parsed cue lexicon and an opened morphology lexicon.
-    pub fn from_parts(cues: CueLexicon, lexicon: Lexicon) -> Modality {
-        Modality { cues, lexicon }
+    /// Reads `models_dir/modality/cues.txt`; `morphology` is the pipeline's, shared.
+    pub fn with_morphology(models_dir: &Path, morphology: Arc<Morphology>) -> Result<Modality> {
+        let cues = CueLexicon::load(&models_dir.join(MODEL_SUBDIR).join(LEXICON_FILE))?;
+        Ok(Modality { cues, morphology })
     }
 }
 
@@ -79,7 +81,7 @@ impl DocumentStage for Modality {
             .map(|sentence| {
                 (!sentence.boilerplate).then(|| {
                     let toks = cues::token_views(&doc.text, sentence);
-                    let found = self.cues.detect(&self.lexicon, sentence, &toks);
+                    let found = self.cues.detect(self.morphology.lexicon(), sentence, &toks);
                     SentenceAnalysis { toks, found }
                 })
             })

@@ -6,49 +6,13 @@
 use super::Morphology;
 use crate::doc::{Mood, Morph, Pos};
 use crate::error::{Error, Result};
+use crate::io::conllu::{self, Row};
+use crate::io::metrics::{Counts, Scores};
 use crate::stage::SentenceStage;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-
-/// Precision, recall and F1 for one binary decision.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Prf {
-    /// True positives.
-    pub tp: usize,
-    /// False positives.
-    pub fp: usize,
-    /// False negatives.
-    #[serde(rename = "fn")]
-    pub fn_: usize,
-    /// tp / (tp + fp); 0 when nothing was predicted.
-    pub precision: f64,
-    /// tp / (tp + fn); 0 when nothing was expected.
-    pub recall: f64,
-    /// Harmonic mean of precision and recall.
-    pub f1: f64,
-}
-
-impl Prf {
-    fn add(&mut self, gold: bool, system: bool) {
-        match (gold, system) {
-            (true, true) => self.tp += 1,
-            (false, true) => self.fp += 1,
-            (true, false) => self.fn_ += 1,
-            (false, false) => {}
-        }
-    }
-
-    fn finish(&mut self) {
-        let ratio = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        self.precision = ratio(self.tp, self.tp + self.fp);
-        self.recall = ratio(self.tp, self.tp + self.fn_);
-        let sum = self.precision + self.recall;
-        self.f1 = if sum == 0.0 { 0.0 } else { 2.0 * self.precision * self.recall / sum };
-    }
-}
 
 /// Scores of one evaluation run.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -64,11 +28,11 @@ pub struct MorphReport {
     /// Share of tokens with the gold lemma, ignoring case.
     pub lemma_accuracy: f64,
     /// Konjunktiv I (gold: VERB/AUX with `Mood=Sub` and `Tense=Pres`), all persons.
-    pub kj1: Prf,
+    pub kj1: Scores,
     /// Konjunktiv I over tokens that are third person in the gold or the system output.
-    pub kj1_third_person: Prf,
+    pub kj1_third_person: Scores,
     /// Konjunktiv II (gold: VERB/AUX with `Mood=Sub` and `Tense=Past`).
-    pub kj2: Prf,
+    pub kj2: Scores,
     /// The most frequent UPOS confusions as (gold, system, count).
     pub upos_confusions: Vec<(String, String, usize)>,
 }
@@ -80,7 +44,9 @@ impl fmt::Display for MorphReport {
         writeln!(f, "  lemma accuracy  {:>7.2} %", 100.0 * self.lemma_accuracy)?;
         writeln!(f, "  {:<18} {:>6} {:>6} {:>6} {:>5} {:>5} {:>5}", "", "P", "R", "F1", "tp", "fp", "fn")?;
         for (name, p) in [("KJ1 all persons", &self.kj1), ("KJ1 3rd person", &self.kj1_third_person), ("KJ2", &self.kj2)] {
-            writeln!(f, "  {:<18} {:>6.3} {:>6.3} {:>6.3} {:>5} {:>5} {:>5}", name, p.precision, p.recall, p.f1, p.tp, p.fp, p.fn_)?;
+            let c = p.counts.unwrap_or_default();
+            let (tp, fp, fn_) = (c.correct, c.predicted - c.correct, c.gold - c.correct);
+            writeln!(f, "  {:<18} {:>6.3} {:>6.3} {:>6.3} {:>5} {:>5} {:>5}", name, p.precision, p.recall, p.f1, tp, fp, fn_)?;
         }
         if !self.upos_confusions.is_empty() {
             write!(f, "  top UPOS confusions (gold→system):")?;
@@ -122,42 +88,23 @@ impl GoldToken {
     }
 }
 
-/// Reads the sentences of a CoNLL-U file, skipping multiword-token ranges and empty nodes.
+/// Reads the sentences of a CoNLL-U file as their syntactic words (multiword-token ranges
+/// and empty nodes skipped).
 pub fn read_conllu(path: &Path) -> Result<Vec<Vec<GoldToken>>> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut sentences = Vec::new();
-    let mut current = Vec::new();
-    for (n, line) in BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| Error::io(path, e))?;
-        let line = line.trim_end_matches('\r');
-        if line.is_empty() {
-            if !current.is_empty() {
-                sentences.push(std::mem::take(&mut current));
-            }
-            continue;
+    let sentences = conllu::read(path, 10)?;
+    Ok(sentences.iter().map(|s| s.words().map(GoldToken::of).collect()).filter(|s: &Vec<GoldToken>| !s.is_empty()).collect())
+}
+
+impl GoldToken {
+    fn of(row: &Row) -> GoldToken {
+        GoldToken {
+            form: row.form().to_string(),
+            lemma: row.column(2).to_string(),
+            upos: row.column(3).to_string(),
+            feats: row.column(5).to_string(),
+            space_after: !row.column(9).split('|').any(|m| m == "SpaceAfter=No"),
         }
-        if line.starts_with('#') {
-            continue;
-        }
-        let cols: Vec<&str> = line.split('\t').collect();
-        if cols.len() != 10 {
-            return Err(Error::BadLine { path: path.to_path_buf(), line: n + 1, reason: "expected 10 tab-separated columns".into() });
-        }
-        if cols[0].contains(['-', '.']) {
-            continue;
-        }
-        current.push(GoldToken {
-            form: cols[1].to_string(),
-            lemma: cols[2].to_string(),
-            upos: cols[3].to_string(),
-            feats: cols[5].to_string(),
-            space_after: !cols[9].split('|').any(|m| m == "SpaceAfter=No"),
-        });
     }
-    if !current.is_empty() {
-        sentences.push(current);
-    }
-    Ok(sentences)
 }
 
 fn pos_name(pos: Pos) -> String {
@@ -170,10 +117,11 @@ pub fn eval_conllu_with(morph: &Morphology, gold: &Path, mut visit: impl FnMut(&
     let sentences = read_conllu(gold)?;
     let mut report = MorphReport { file: gold.display().to_string(), sentences: sentences.len(), ..Default::default() };
     let (mut upos_ok, mut lemma_ok) = (0usize, 0usize);
+    let (mut kj1, mut kj1_third_person, mut kj2) = (Counts::default(), Counts::default(), Counts::default());
     let mut confusions: HashMap<(String, String), usize> = HashMap::new();
     for gold_tokens in &sentences {
         let forms: Vec<&str> = gold_tokens.iter().map(|g| g.form.as_str()).collect();
-        let (text, mut sentence) = crate::eval::sentence_from_tokens(&forms);
+        let (text, mut sentence) = crate::io::gold::sentence_from_tokens(&forms);
         morph.annotate(&text, &mut sentence);
         let system: Vec<Morph> = sentence.tokens.into_iter().filter_map(|t| t.morph).collect();
         if system.len() != gold_tokens.len() {
@@ -192,20 +140,20 @@ pub fn eval_conllu_with(morph: &Morphology, gold: &Path, mut visit: impl FnMut(&
             }
             let gold_kj1 = g.subjunctive("Pres");
             let sys_kj1 = s.mood == Some(Mood::KonjunktivI);
-            report.kj1.add(gold_kj1, sys_kj1);
+            kj1.add(gold_kj1, sys_kj1);
             if g.feature("Person") == Some("3") || s.person == Some(3) {
-                report.kj1_third_person.add(gold_kj1, sys_kj1);
+                kj1_third_person.add(gold_kj1, sys_kj1);
             }
-            report.kj2.add(g.subjunctive("Past"), s.mood == Some(Mood::KonjunktivII));
+            kj2.add(g.subjunctive("Past"), s.mood == Some(Mood::KonjunktivII));
         }
         visit(gold_tokens, &system);
     }
     let share = |n: usize| if report.tokens == 0 { 0.0 } else { n as f64 / report.tokens as f64 };
     report.upos_accuracy = share(upos_ok);
     report.lemma_accuracy = share(lemma_ok);
-    report.kj1.finish();
-    report.kj1_third_person.finish();
-    report.kj2.finish();
+    report.kj1 = kj1.scores();
+    report.kj1_third_person = kj1_third_person.scores();
+    report.kj2 = kj2.scores();
     let mut confusions: Vec<(String, String, usize)> = confusions.into_iter().map(|((g, s), n)| (g, s, n)).collect();
     confusions.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
     confusions.truncate(10);

@@ -8,36 +8,25 @@
 use super::{Ner, SentenceStage};
 use crate::doc::{EntityLabel, Pos};
 use crate::error::{Error, Result};
+use crate::io::metrics::{Counts, Scores};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Instant;
 
-/// Layout of a gold file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Layout of a gold file (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum GoldFormat {
     /// GermEval 2014: `idx token outer inner`, `#` comment lines.
     Germeval,
     /// Two columns `token TAG` (GermEval's `train.bio.tsv`, LER).
     Conll,
-    /// Three columns `idx token TAG` (WikiANN).
+    /// Three columns `idx token TAG` (WikiANN's files, named .conllu though they are not
+    /// CoNLL-U).
     Conllu,
-}
-
-impl FromStr for GoldFormat {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<GoldFormat> {
-        match s {
-            "germeval" => Ok(GoldFormat::Germeval),
-            "conll" => Ok(GoldFormat::Conll),
-            "conllu" => Ok(GoldFormat::Conllu),
-            _ => Err(Error::Usage(format!("unknown gold format {s:?}: use germeval, conll or conllu"))),
-        }
-    }
 }
 
 /// One gold entity in token indices.
@@ -132,33 +121,15 @@ pub fn read_gold(path: &Path, format: GoldFormat) -> Result<Vec<GoldSentence>> {
     Ok(out)
 }
 
-/// Counts and scores of one type.
+/// The scores of one type.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TypeScore {
     /// `PER`, `LOC`, `ORG`, `MISC` (or `…deriv`), or `micro`.
     pub label: String,
-    /// Gold entities.
-    pub gold: usize,
-    /// Predicted entities.
-    pub predicted: usize,
-    /// Predicted entities that match a gold one exactly.
-    pub correct: usize,
-    /// correct / predicted.
-    pub precision: f64,
-    /// correct / gold.
-    pub recall: f64,
-    /// Harmonic mean of precision and recall.
-    pub f1: f64,
-}
-
-impl TypeScore {
-    fn finish(mut self) -> TypeScore {
-        self.precision = if self.predicted == 0 { 0.0 } else { self.correct as f64 / self.predicted as f64 };
-        self.recall = if self.gold == 0 { 0.0 } else { self.correct as f64 / self.gold as f64 };
-        let s = self.precision + self.recall;
-        self.f1 = if s == 0.0 { 0.0 } else { 2.0 * self.precision * self.recall / s };
-        self
-    }
+    /// Strict-span scores with their counts (`correct`: predicted entities that match a gold
+    /// one exactly).
+    #[serde(flatten)]
+    pub scores: Scores,
 }
 
 /// Result of [`eval_file`].
@@ -196,10 +167,11 @@ impl fmt::Display for NerReport {
         )?;
         writeln!(f, "{:<10} {:>6} {:>6} {:>6} {:>9} {:>7} {:>7}", "type", "gold", "pred", "ok", "precision", "recall", "F1")?;
         for t in self.types.iter().chain(std::iter::once(&self.micro)) {
+            let (s, c) = (&t.scores, t.scores.counts.unwrap_or_default());
             writeln!(
                 f,
                 "{:<10} {:>6} {:>6} {:>6} {:>9.4} {:>7.4} {:>7.4}",
-                t.label, t.gold, t.predicted, t.correct, t.precision, t.recall, t.f1
+                t.label, c.gold, c.predicted, c.correct, s.precision, s.recall, s.f1
             )?;
         }
         write!(f, "{:.0} tokens/s on {} threads", self.tokens_per_second, self.threads)
@@ -212,11 +184,11 @@ fn type_name(label: EntityLabel, derived: bool) -> String {
 
 /// Scores predicted against gold entities of many sentences.
 pub(crate) fn score(pairs: &[(Vec<GoldEntity>, Vec<GoldEntity>)], with_derived: bool) -> (Vec<TypeScore>, TypeScore) {
-    let mut by: BTreeMap<(EntityLabel, bool), TypeScore> = BTreeMap::new();
+    let mut by: BTreeMap<(EntityLabel, bool), Counts> = BTreeMap::new();
     for label in [EntityLabel::PER, EntityLabel::LOC, EntityLabel::ORG, EntityLabel::MISC] {
         for derived in [false, true] {
             if !derived || with_derived {
-                by.insert((label, derived), TypeScore { label: type_name(label, derived), ..Default::default() });
+                by.insert((label, derived), Counts::default());
             }
         }
     }
@@ -229,31 +201,32 @@ pub(crate) fn score(pairs: &[(Vec<GoldEntity>, Vec<GoldEntity>)], with_derived: 
         for p in pred {
             if let Some(t) = by.get_mut(&(p.label, p.derived)) {
                 t.predicted += 1;
-                if gold.contains(p) {
-                    t.correct += 1;
-                }
+                t.correct += u64::from(gold.contains(p));
             }
         }
     }
-    let mut micro = TypeScore { label: "micro".into(), ..Default::default() };
-    for t in by.values() {
-        micro.gold += t.gold;
-        micro.predicted += t.predicted;
-        micro.correct += t.correct;
-    }
-    (by.into_values().map(TypeScore::finish).collect(), micro.finish())
+    let types: Vec<TypeScore> =
+        by.into_iter().map(|((label, derived), c)| TypeScore { label: type_name(label, derived), scores: c.scores() }).collect();
+    let micro = TypeScore { label: "micro".into(), scores: Scores::micro(types.iter().map(|t| &t.scores)) };
+    (types, micro)
 }
 
-/// Tags the tokens of a gold file with `tagger` (after running its morphology on them) and
-/// scores strict outer spans.
-pub fn eval_file(tagger: &Ner, gold: &Path, format: GoldFormat, with_derived: bool) -> Result<NerReport> {
+/// Tags the tokens of a gold file with `tagger` (after running its morphology on them, and
+/// `encode` where the tagger's head reads its vectors) and scores strict outer spans.
+pub fn eval_file(
+    tagger: &Ner,
+    encode: Option<&crate::encode::Encode>,
+    gold: &Path,
+    format: GoldFormat,
+    with_derived: bool,
+) -> Result<NerReport> {
     let sentences = read_gold(gold, format)?;
     let tokens: usize = sentences.iter().map(|g| g.tokens.len()).sum();
     // Parts of speech first (untimed), as the pipeline's morphology stage gives them.
     let inputs: Vec<(Vec<&str>, Vec<Option<Pos>>)> = sentences
         .par_iter()
         .map(|g| {
-            let (text, mut s) = crate::eval::sentence_from_tokens(&g.tokens);
+            let (text, mut s) = crate::io::gold::sentence_from_tokens(&g.tokens);
             tagger.morphology().annotate(&text, &mut s);
             let forms = g.tokens.iter().map(String::as_str).collect();
             (forms, s.tokens.iter().map(|t| t.morph.as_ref().map(|m| m.pos)).collect())
@@ -262,10 +235,10 @@ pub fn eval_file(tagger: &Ner, gold: &Path, format: GoldFormat, with_derived: bo
     let t0 = Instant::now();
     // In runs of the pipeline's size, on all workers.
     let predicted: Vec<Vec<GoldEntity>> = inputs
-        .par_chunks(crate::pipeline::SENTENCE_RUN)
+        .par_chunks(crate::io::SENTENCE_RUN)
         .flat_map_iter(|run| {
             let run: Vec<(&[&str], &[Option<Pos>])> = run.iter().map(|(f, p)| (f.as_slice(), p.as_slice())).collect();
-            tagger.tag_sentences(&run).into_iter().map(|mentions| {
+            tagger.tag_sentences(encode, &run).into_iter().map(|mentions| {
                 mentions.into_iter().map(|m| GoldEntity { start: m.start, end: m.end, label: m.label, derived: m.derived }).collect()
             })
         })
@@ -329,8 +302,8 @@ mod tests {
         let pairs =
             vec![(vec![e(0, 2, EntityLabel::PER), e(3, 4, EntityLabel::LOC)], vec![e(0, 2, EntityLabel::PER), e(3, 5, EntityLabel::LOC)])];
         let (types, micro) = score(&pairs, false);
-        assert_eq!(types[0].f1, 1.0);
-        assert_eq!(types[1].correct, 0);
-        assert_eq!((micro.correct, micro.gold, micro.predicted), (1, 2, 2));
+        assert_eq!(types[0].scores.f1, 1.0);
+        assert_eq!(types[1].scores.counts.map(|c| c.correct), Some(0));
+        assert_eq!(micro.scores.counts, Some(Counts { correct: 1, predicted: 2, gold: 2 }));
     }
 }

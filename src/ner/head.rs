@@ -11,7 +11,7 @@
 //! label count, fusion weight, then the standardisation (mean and inverse standard deviation
 //! per dimension), the weights (`3 × dim` rows × labels) and the biases.
 
-use super::model::{close_head_file, head_file_bytes, open_head_file, read_model_file, truncated, LABELS};
+use super::model::{close_head_file, head_file_bytes, open_head_file, read_model_file, truncated, Standardizer, LABELS};
 use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
 use candle_core::{DType, Device, Tensor, Var};
@@ -31,8 +31,7 @@ pub struct EncoderHead {
     dim: usize,
     /// Weight of the head's log-probabilities when added to the perceptron's scores.
     fusion_weight: f32,
-    mean: Vec<f32>,
-    inv_sd: Vec<f32>,
+    standardizer: Standardizer,
     /// `CONTEXT × dim` rows × `LABELS` columns.
     weights: Vec<f32>,
     bias: Vec<f32>,
@@ -54,7 +53,7 @@ impl EncoderHead {
     pub fn log_probs(&self, words: &TokenMatrix) -> Vec<f32> {
         let n = words.rows();
         let dim = self.dim;
-        let z = standardize(words.iter_rows(), &self.mean, &self.inv_sd);
+        let z = self.standardizer.apply_all(words.iter_rows());
         let mut out = vec![0f32; n * LABELS];
         for i in 0..n {
             let logits = &mut out[i * LABELS..(i + 1) * LABELS];
@@ -96,22 +95,20 @@ impl EncoderHead {
         let weights = r.f32s(CONTEXT * dim * LABELS).ok_or_else(truncated)?;
         let bias = r.f32s(LABELS).ok_or_else(truncated)?;
         close_head_file(&r, &[&[fusion_weight], &mean, &inv_sd, &weights, &bias])?;
-        Ok(EncoderHead { dim, fusion_weight, mean, inv_sd, weights, bias })
+        Ok(EncoderHead { dim, fusion_weight, standardizer: Standardizer { mean, inv_sd }, weights, bias })
     }
 
     /// Writes the head atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<usize> {
         let header = [VERSION, self.dim as u32, LABELS as u32];
-        let out = head_file_bytes(MAGIC, &header, &[&[self.fusion_weight], &self.mean, &self.inv_sd, &self.weights, &self.bias]);
-        crate::report::write_atomically(path, &out)?;
+        let out = head_file_bytes(
+            MAGIC,
+            &header,
+            &[&[self.fusion_weight], &self.standardizer.mean, &self.standardizer.inv_sd, &self.weights, &self.bias],
+        );
+        crate::io::write_atomically(path, &out)?;
         Ok(out.len())
     }
-}
-
-/// The rows, each dimension shifted by its mean and scaled by its inverse standard deviation,
-/// flattened.
-fn standardize<'a>(rows: impl Iterator<Item = &'a [f32]>, mean: &[f32], inv_sd: &[f32]) -> Vec<f32> {
-    rows.flat_map(|row| row.iter().zip(mean).zip(inv_sd).map(|((x, m), s)| (x - m) * s)).collect()
 }
 
 fn log_softmax(v: &mut [f32]) {
@@ -154,21 +151,8 @@ pub fn train_head(sentences: &[TokenMatrix], labels: &[Vec<usize>], config: &Hea
         return Err(Error::Usage("word vectors and gold labels differ in length".into()));
     }
     // Standardise each dimension over all training words.
-    let (mut mean, mut var) = (vec![0f64; dim], vec![0f64; dim]);
-    for row in sentences.iter().flat_map(TokenMatrix::iter_rows) {
-        for (m, x) in mean.iter_mut().zip(row) {
-            *m += f64::from(*x);
-        }
-    }
-    mean.iter_mut().for_each(|m| *m /= words as f64);
-    for row in sentences.iter().flat_map(TokenMatrix::iter_rows) {
-        for ((v, m), x) in var.iter_mut().zip(&mean).zip(row) {
-            *v += (f64::from(*x) - m).powi(2);
-        }
-    }
-    let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
-    let inv_sd: Vec<f32> = var.iter().map(|v| 1.0 / ((v / words as f64).sqrt() as f32 + 1e-5)).collect();
-    let z = standardize(sentences.iter().flat_map(TokenMatrix::iter_rows), &mean, &inv_sd);
+    let standardizer = Standardizer::fit(|| sentences.iter().flat_map(TokenMatrix::iter_rows), dim, 1e-5);
+    let z = standardizer.apply_all(sentences.iter().flat_map(TokenMatrix::iter_rows));
     // Word index → (its row, previous row, next row) within its sentence.
     let mut context: Vec<[Option<usize>; CONTEXT]> = Vec::with_capacity(words);
     let mut gold: Vec<u32> = Vec::with_capacity(words);
@@ -214,7 +198,7 @@ pub fn train_head(sentences: &[TokenMatrix], labels: &[Vec<usize>], config: &Hea
     // Stored slot-major: rows of the word, then of the previous and of the next word.
     let weights = w.as_tensor().flatten_all()?.to_vec1::<f32>()?;
     let bias = b.as_tensor().to_vec1::<f32>()?;
-    Ok(EncoderHead { dim, fusion_weight: config.fusion_weight, mean, inv_sd, weights, bias })
+    Ok(EncoderHead { dim, fusion_weight: config.fusion_weight, standardizer, weights, bias })
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ pub use train::{train, TrainConfig, TrainReport};
 pub use train_head::{train_contextual, HeadTrainConfig, HeadTrainReport};
 
 use crate::doc::{Entity, EntityLabel, Pos, Sentence, Span, Text};
-use crate::encoder::{TokenMatrix, WordEncoder};
+use crate::encode::Encode;
+use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
 use crate::morphology::Morphology;
 use crate::stage::SentenceStage;
@@ -39,27 +40,6 @@ use std::sync::Arc;
 pub const MODEL_SUBDIR: &str = "ner";
 /// File name of the weights inside `models/ner/`.
 pub const MODEL_FILE: &str = "model.bin";
-/// File name of the encoder layers fine-tuned for NER inside `models/ner/` (written by
-/// `tools/finetune-ner.py export`); the word embeddings come from `models/encoder/`.
-pub const TUNED_ENCODER_FILE: &str = "encoder.gguf";
-
-/// The word encoder of the accurate model: multilingual-e5-small with its layers fine-tuned on
-/// GermEval 2014 train.
-pub(crate) fn load_word_encoder(models_dir: &Path) -> Result<WordEncoder> {
-    Ok(WordEncoder::load_tuned(models_dir, &tuned_encoder_path(models_dir))?)
-}
-
-/// The tuned encoder's layers whose mean the accurate model passes on to the stance stage,
-/// from the same pass as the last layer it reads itself: the upper half, 4 to 7 of 8 (of
-/// 0–3, 2–5, 4–7 and all 8, the one whose stance head scored best on the dev pairs across
-/// penalty settings).
-pub const STANCE_LAYERS: std::ops::Range<usize> = 4..8;
-
-/// Where the accurate model's fine-tuned encoder layers lie under `models_dir`.
-pub(crate) fn tuned_encoder_path(models_dir: &Path) -> std::path::PathBuf {
-    models_dir.join(MODEL_SUBDIR).join(TUNED_ENCODER_FILE)
-}
-
 /// File name of the auxiliary model (trained on other corpora) whose labels are features of the
 /// main model.
 pub const AUX_FILE: &str = "aux.bin";
@@ -79,8 +59,8 @@ pub struct Mention {
     pub score: f32,
 }
 
-/// Which NER model tags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Which NER model tags (`--ner fast|accurate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum NerModel {
     /// The feature perceptron alone: hundreds of thousands of tokens per second.
     Fast,
@@ -100,48 +80,30 @@ impl NerModel {
     }
 }
 
-impl std::str::FromStr for NerModel {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<NerModel> {
-        match s {
-            "fast" => Ok(NerModel::Fast),
-            "accurate" => Ok(NerModel::Accurate),
-            other => Err(Error::Usage(format!("unknown NER model {other:?}: use fast or accurate"))),
-        }
-    }
-}
-
-/// The contextual part of the accurate model.
-#[derive(Debug)]
-struct Contextual {
-    words: WordEncoder,
-    head: EncoderHead,
-}
-
 /// The NER stage: model, gazetteers and the morphology lexicon its features read, and for the
-/// accurate model the encoder and its head.
+/// accurate model the head over the encoder's last layer (which the encode stage leaves on
+/// each sentence).
 #[derive(Debug)]
 pub struct Ner {
     model: Model,
     aux: Option<Model>,
     gaz: Arc<Gazetteers>,
     clusters: Clusters,
-    morphology: Morphology,
-    contextual: Option<Contextual>,
+    morphology: Arc<Morphology>,
+    head: Option<EncoderHead>,
 }
 
 impl Ner {
-    /// Loads the default ([`NerModel::Accurate`]) model; see [`Ner::load_model`].
+    /// Loads the default ([`NerModel::Accurate`]) model with a morphology of its own; see
+    /// [`Ner::load_model`].
     pub fn load(models_dir: &Path) -> Result<Ner> {
-        Ner::load_model(models_dir, NerModel::default())
+        Ner::load_model(models_dir, NerModel::default(), Arc::new(Morphology::load(models_dir)?))
     }
 
-    /// Loads `models_dir/ner/model.bin`, `models_dir/ner/gazetteers/` and the morphology lexicon
-    /// under `models_dir/morphology/`; for [`NerModel::Accurate`] also `models_dir/ner/head.bin`,
-    /// the fine-tuned encoder layers `models_dir/ner/encoder.gguf` and the base encoder under
-    /// `models_dir/encoder/` (word embeddings and tokenizer).
-    pub fn load_model(models_dir: &Path, which: NerModel) -> Result<Ner> {
+    /// Loads `models_dir/ner/model.bin` and `models_dir/ner/gazetteers/`, its features reading
+    /// `morphology`'s lexicon; for [`NerModel::Accurate`] also the head `models_dir/ner/head.bin`,
+    /// which reads the vectors of the encode stage ([`Ner::for_vectors`] checks that they fit).
+    pub fn load_model(models_dir: &Path, which: NerModel, morphology: Arc<Morphology>) -> Result<Ner> {
         let dir = models_dir.join(MODEL_SUBDIR);
         let path = dir.join(MODEL_FILE);
         let model = Model::load(&path)?;
@@ -156,37 +118,39 @@ impl Ner {
         };
         let gaz = Arc::new(Gazetteers::load(&dir.join(gazetteer::GAZETTEER_SUBDIR))?);
         let clusters = Clusters::load(&dir.join(CLUSTER_FILE))?;
-        let contextual = match which {
+        let head = match which {
             NerModel::Fast => None,
-            NerModel::Accurate => {
-                let head_path = dir.join(HEAD_FILE);
-                let head = EncoderHead::load(&head_path)?;
-                let words = WordEncoder::load_tuned_with_side(models_dir, &tuned_encoder_path(models_dir), STANCE_LAYERS)?;
-                if words.dim() != 2 * head.dim() {
-                    return Err(Error::ModelCorrupt {
-                        path: head_path,
-                        reason: format!("reads {}-dimensional word vectors, the encoder gives {}", head.dim(), words.dim() / 2),
-                    });
-                }
-                Some(Contextual { words, head })
-            }
+            NerModel::Accurate => Some(EncoderHead::load(&dir.join(HEAD_FILE))?),
         };
-        Ok(Ner { model, aux, gaz, clusters, morphology: Morphology::load(models_dir)?, contextual })
+        Ok(Ner { model, aux, gaz, clusters, morphology, head })
+    }
+
+    /// The model with the encode stage it reads: the accurate model needs one, the fast none.
+    pub fn load_with_encoder(models_dir: &Path, which: NerModel) -> Result<(Ner, Option<Encode>)> {
+        let ner = Ner::load_model(models_dir, which, Arc::new(Morphology::load(models_dir)?))?;
+        let encode = ner.head.as_ref().map(|_| Encode::load(models_dir)).transpose()?;
+        let ner = ner.for_vectors(encode.as_ref().map(Encode::last_dim), models_dir)?;
+        Ok((ner, encode))
+    }
+
+    /// Checks that the head reads vectors as wide as the encode stage's last layer
+    /// (`last_dim`, `None` without an encode stage, where the head cannot run).
+    pub fn for_vectors(self, last_dim: Option<usize>, models_dir: &Path) -> Result<Ner> {
+        match (&self.head, last_dim) {
+            (Some(head), Some(dim)) => crate::encode::check_width(&models_dir.join(MODEL_SUBDIR).join(HEAD_FILE), head.dim(), dim)?,
+            (Some(_), None) => return Err(Error::Usage("the accurate NER model needs the encode stage".into())),
+            (None, _) => {}
+        }
+        Ok(self)
     }
 
     /// Which model tags.
     pub fn model(&self) -> NerModel {
-        if self.contextual.is_some() {
+        if self.head.is_some() {
             NerModel::Accurate
         } else {
             NerModel::Fast
         }
-    }
-
-    /// Size of the token vectors the accurate model leaves for the stance stage
-    /// ([`STANCE_LAYERS`]); `None` for the fast model, which leaves none.
-    pub fn stance_vector_dim(&self) -> Option<usize> {
-        self.contextual.as_ref().map(|c| c.words.dim() - c.head.dim())
     }
 
     /// The gazetteers.
@@ -204,44 +168,27 @@ impl Ner {
         &self.morphology
     }
 
-    /// Tags one sentence given as token forms and their parts of speech (`None` where unknown).
-    pub fn tag(&self, forms: &[&str], pos: &[Option<Pos>]) -> Vec<Mention> {
-        self.tag_sentences(&[(forms, pos)]).pop().unwrap_or_default()
-    }
-
-    /// Tags several sentences at once (the accurate model encodes them in batches); one list
-    /// of mentions per sentence. Should the encoder fail on a batch, those sentences are tagged
-    /// by the perceptron alone rather than lost.
-    pub fn tag_sentences(&self, sentences: &[(&[&str], &[Option<Pos>])]) -> Vec<Vec<Mention>> {
-        self.tag_with_vectors(sentences).into_iter().map(|(m, _)| m).collect()
-    }
-
-    /// As [`Ner::tag_sentences`], also giving each sentence's contextual word vectors where
-    /// the accurate model computed them (the stance stage reads them).
-    pub fn tag_with_vectors(&self, sentences: &[(&[&str], &[Option<Pos>])]) -> Vec<(Vec<Mention>, Option<TokenMatrix>)> {
-        // Each vector is the last layer (the head's input) followed by the stance layers' mean.
-        let vectors: Vec<Option<(TokenMatrix, TokenMatrix)>> = match &self.contextual {
-            Some(c) => {
-                let forms: Vec<&[&str]> = sentences.iter().map(|s| s.0).collect();
-                match c.words.encode(&forms) {
-                    Ok(vectors) => vectors.iter().map(|v| v.split_columns(c.head.dim())).collect(),
-                    Err(_) => vec![None; sentences.len()],
-                }
-            }
-            None => vec![None; sentences.len()],
+    /// Tags one sentence given as token forms and their parts of speech (`None` where unknown),
+    /// with the encode stage's last-layer vectors of its tokens where the accurate model has
+    /// them.
+    pub fn tag(&self, forms: &[&str], pos: &[Option<Pos>], vectors: Option<&TokenMatrix>) -> Vec<Mention> {
+        let weight = self.head.as_ref().map_or(0.0, |h| h.fusion_weight());
+        let head = match (&self.head, vectors) {
+            (Some(h), Some(last)) => Some(h.log_probs(last)),
+            _ => None,
         };
-        let weight = self.contextual.as_ref().map_or(0.0, |c| c.head.fusion_weight());
-        sentences
-            .iter()
-            .zip(vectors)
-            .map(|((forms, pos), v)| {
-                let head = match (&self.contextual, &v) {
-                    (Some(c), Some((last, _))) => Some(c.head.log_probs(last)),
-                    _ => None,
-                };
-                (self.tag_one(forms, pos, head.as_deref(), weight), v.map(|(_, side)| side))
-            })
-            .collect()
+        self.tag_one(forms, pos, head.as_deref(), weight)
+    }
+
+    /// Tags sentences given as forms and parts of speech, encoding them first with `encode`
+    /// (one pass over all of them) when there is one: what the pipeline does, for evaluation
+    /// and tests.
+    pub fn tag_sentences(&self, encode: Option<&Encode>, sentences: &[(&[&str], &[Option<Pos>])]) -> Vec<Vec<Mention>> {
+        let vectors = match (encode, &self.head) {
+            (Some(encode), Some(_)) => encode.encode(&sentences.iter().map(|s| s.0).collect::<Vec<_>>()),
+            _ => vec![None; sentences.len()],
+        };
+        sentences.iter().zip(&vectors).map(|((forms, pos), v)| self.tag(forms, pos, v.as_ref().map(|v| &v.last))).collect()
     }
 
     /// Decodes one sentence; `head` (n × labels log-probabilities) is added with `weight` to
@@ -378,21 +325,14 @@ impl SentenceStage for Ner {
     }
 
     fn annotate_batch(&self, text: &Text, sentences: &mut [Sentence]) {
-        let mut inputs: Vec<(Vec<&str>, Vec<Option<Pos>>)> = Vec::with_capacity(sentences.len());
-        for sentence in sentences.iter().filter(|s| !s.boilerplate) {
-            let forms = sentence.tokens.iter().map(|t| text.slice(t.span)).collect();
-            let pos = sentence.tokens.iter().map(|t| t.morph.as_ref().map(|m| m.pos)).collect();
-            inputs.push((forms, pos));
-        }
-        let borrowed: Vec<(&[&str], &[Option<Pos>])> = inputs.iter().map(|(f, p)| (f.as_slice(), p.as_slice())).collect();
-        let mut tagged = self.tag_with_vectors(&borrowed).into_iter();
         for sentence in sentences.iter_mut() {
             if sentence.boilerplate {
                 sentence.entities.clear();
                 continue;
             }
-            let (mentions, vectors) = tagged.next().unwrap_or_default();
-            sentence.vectors = vectors.filter(|v| v.rows() == sentence.tokens.len());
+            let forms: Vec<&str> = sentence.tokens.iter().map(|t| text.slice(t.span)).collect();
+            let pos: Vec<Option<Pos>> = sentence.tokens.iter().map(|t| t.morph.as_ref().map(|m| m.pos)).collect();
+            let mentions = self.tag(&forms, &pos, sentence.vectors.as_ref().map(|v| &v.last));
             let tokens = &sentence.tokens;
             sentence.entities = mentions
                 .into_iter()
@@ -417,15 +357,28 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
     }
 
-    /// The accurate (default) model.
+    /// The accurate (default) model with the encode stage it reads.
+    fn accurate() -> &'static (Ner, Option<Encode>) {
+        static NER: OnceLock<(Ner, Option<Encode>)> = OnceLock::new();
+        NER.get_or_init(|| Ner::load_with_encoder(&models(), NerModel::Accurate).expect("models/ner is built (see models/README.md)"))
+    }
+
     fn ner() -> &'static Ner {
-        static NER: OnceLock<Ner> = OnceLock::new();
-        NER.get_or_init(|| Ner::load(&models()).expect("models/ner is built (see models/README.md)"))
+        &accurate().0
+    }
+
+    fn encode() -> Option<&'static Encode> {
+        accurate().1.as_ref()
     }
 
     fn fast() -> &'static Ner {
         static NER: OnceLock<Ner> = OnceLock::new();
-        NER.get_or_init(|| Ner::load_model(&models(), NerModel::Fast).expect("models/ner is built (see models/README.md)"))
+        NER.get_or_init(|| Ner::load_with_encoder(&models(), NerModel::Fast).expect("models/ner is built (see models/README.md)").0)
+    }
+
+    /// The encode stage a tagger reads: the accurate model's, none for the fast one.
+    fn encode_for(tagger: &Ner) -> Option<&'static Encode> {
+        encode().filter(|_| tagger.model() == NerModel::Accurate)
     }
 
     /// Tags a sentence given as space-separated tokens; returns (text, label, derived) per entity.
@@ -433,10 +386,20 @@ mod tests {
         entities_by(ner(), sentence)
     }
 
+    /// A sentence of space-separated tokens through morphology, the encoder where the tagger
+    /// reads it, and the tagger.
+    fn tagged(tagger: &Ner, sentence: &str) -> (Text, Sentence) {
+        let (text, mut s) = crate::io::gold::sentence_from_tokens(&sentence.split(' ').collect::<Vec<_>>());
+        tagger.morphology().annotate(&text, &mut s);
+        if let Some(encode) = encode_for(tagger) {
+            encode.annotate(&text, &mut s);
+        }
+        tagger.annotate(&text, &mut s);
+        (text, s)
+    }
+
     fn entities_by(ner: &Ner, sentence: &str) -> Vec<(String, EntityLabel, bool)> {
-        let (text, mut s) = crate::eval::sentence_from_tokens(&sentence.split(' ').collect::<Vec<_>>());
-        ner.morphology().annotate(&text, &mut s);
-        ner.annotate(&text, &mut s);
+        let (text, s) = tagged(ner, sentence);
         s.entities.iter().map(|e| (text.slice(e.span).to_string(), e.label, e.derived)).collect()
     }
 
@@ -444,8 +407,11 @@ mod tests {
     fn models_are_named_and_parsed() {
         assert_eq!(ner().model(), NerModel::Accurate);
         assert_eq!(fast().model(), NerModel::Fast);
-        assert_eq!("fast".parse::<NerModel>().ok(), Some(NerModel::Fast));
-        assert!(matches!("bert".parse::<NerModel>(), Err(Error::Usage(_))));
+        use clap::ValueEnum;
+        assert_eq!(NerModel::from_str("fast", false).ok(), Some(NerModel::Fast));
+        assert!(NerModel::from_str("bert", false).is_err());
+        let names: Vec<&str> = NerModel::value_variants().iter().map(|m| m.name()).collect();
+        assert_eq!(names, ["fast", "accurate"]);
     }
 
     #[test]
@@ -488,15 +454,15 @@ mod tests {
         let split: Vec<Vec<&str>> = sentences.iter().map(|s| s.split(' ').collect()).collect();
         let pos: Vec<Vec<Option<Pos>>> = split.iter().map(|s| vec![None; s.len()]).collect();
         let batch: Vec<(&[&str], &[Option<Pos>])> = split.iter().zip(&pos).map(|(f, p)| (f.as_slice(), p.as_slice())).collect();
-        let together = ner().tag_sentences(&batch);
+        let together = ner().tag_sentences(encode(), &batch);
         for (k, (forms, pos)) in batch.iter().enumerate() {
-            let alone = ner().tag(forms, pos);
+            let alone = ner().tag_sentences(encode(), &[(forms, pos)]).remove(0);
             let spans = |m: &[Mention]| m.iter().map(|m| (m.start, m.end, m.label, m.derived)).collect::<Vec<_>>();
             assert_eq!(spans(&together[k]), spans(&alone), "{}", sentences[k]);
         }
         assert!(together[0].iter().any(|m| m.label == EntityLabel::PER && (m.start, m.end) == (1, 3)));
-        assert!(ner().tag_sentences(&[]).is_empty());
-        assert!(ner().tag(&[], &[]).is_empty());
+        assert!(ner().tag_sentences(encode(), &[]).is_empty());
+        assert!(ner().tag(&[], &[], None).is_empty());
     }
 
     #[test]
@@ -514,7 +480,7 @@ mod tests {
             other => panic!("expected ModelCorrupt, got {other:?}"),
         }
         // The fast model does not read the head.
-        assert!(Ner::load_model(&copy, NerModel::Fast).is_ok());
+        assert!(Ner::load_with_encoder(&copy, NerModel::Fast).is_ok());
         std::fs::remove_file(&head).expect("remove");
         assert!(matches!(Ner::load(&copy), Err(Error::ModelMissing { .. })));
     }
@@ -538,9 +504,7 @@ mod tests {
         let s = "Bundeskanzler Olaf Scholz reiste am Montag nach Paris , um mit Emmanuel Macron zu sprechen .";
         let a = entities(s);
         assert_eq!(a, entities(s));
-        let (text, mut sent) = crate::eval::sentence_from_tokens(&s.split(' ').collect::<Vec<_>>());
-        ner().morphology().annotate(&text, &mut sent);
-        ner().annotate(&text, &mut sent);
+        let (_, sent) = tagged(ner(), s);
         assert!(sent.entities.iter().all(|e| (0.0..=1.0).contains(&e.score)));
         assert!(sent.entities.windows(2).all(|w| w[0].span.end <= w[1].span.start));
     }
@@ -550,12 +514,15 @@ mod tests {
         let dir = tempdir();
         let models = dir.join("models");
         std::fs::create_dir_all(models.join(MODEL_SUBDIR)).expect("temp dir");
-        assert!(matches!(Ner::load(&models), Err(Error::ModelMissing { .. })));
-        let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("models").join(MODEL_SUBDIR).join(MODEL_FILE);
+        let real_models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let morphology = Arc::new(Morphology::load(&real_models).expect("morphology present"));
+        let load = || Ner::load_model(&models, NerModel::Fast, Arc::clone(&morphology));
+        assert!(matches!(load(), Err(Error::ModelMissing { .. })));
+        let real = real_models.join(MODEL_SUBDIR).join(MODEL_FILE);
         let bytes = std::fs::read(real).expect("model present");
         for cut in [3, 100, bytes.len() / 3] {
             std::fs::write(models.join(MODEL_SUBDIR).join(MODEL_FILE), &bytes[..cut]).expect("write");
-            match Ner::load(&models) {
+            match load() {
                 Err(Error::ModelCorrupt { reason, .. }) => assert!(!reason.is_empty()),
                 other => panic!("cut at {cut}: expected ModelCorrupt, got {other:?}"),
             }

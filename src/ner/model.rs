@@ -343,9 +343,63 @@ impl Model {
     }
 }
 
+/// The standardisation of a learned head's input, one for every head: each dimension shifted
+/// by its mean and scaled by the inverse of its standard deviation (plus `epsilon`, so a
+/// constant dimension stays finite), both measured over the training rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standardizer {
+    /// Mean per dimension.
+    pub mean: Vec<f32>,
+    /// 1 / (standard deviation + epsilon) per dimension.
+    pub inv_sd: Vec<f32>,
+}
+
+impl Standardizer {
+    /// Measures `rows` (each `dim` wide; read twice) for their mean and spread.
+    pub fn fit<'a, I>(rows: impl Fn() -> I, dim: usize, epsilon: f32) -> Standardizer
+    where
+        I: Iterator<Item = &'a [f32]>,
+    {
+        let (mut mean, mut var, mut n) = (vec![0f64; dim], vec![0f64; dim], 0usize);
+        for row in rows() {
+            n += 1;
+            mean.iter_mut().zip(row).for_each(|(m, x)| *m += f64::from(*x));
+        }
+        let n = n.max(1) as f64;
+        mean.iter_mut().for_each(|m| *m /= n);
+        for row in rows() {
+            var.iter_mut().zip(&mean).zip(row).for_each(|((v, m), x)| *v += (f64::from(*x) - m).powi(2));
+        }
+        Standardizer {
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            inv_sd: var.iter().map(|v| 1.0 / ((v / n).sqrt() as f32 + epsilon)).collect(),
+        }
+    }
+
+    /// One row, standardised.
+    pub fn apply<'r>(&'r self, row: &'r [f32]) -> impl Iterator<Item = f32> + 'r {
+        row.iter().zip(&self.mean).zip(&self.inv_sd).map(|((x, m), s)| (x - m) * s)
+    }
+
+    /// The rows, standardised, one after the other.
+    pub fn apply_all<'a>(&self, rows: impl Iterator<Item = &'a [f32]>) -> Vec<f32> {
+        rows.flat_map(|row| self.apply(row)).collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn standardised_rows_have_mean_zero_and_unit_spread() {
+        let rows: Vec<Vec<f32>> = vec![vec![1.0, 5.0], vec![3.0, 5.0]];
+        let s = Standardizer::fit(|| rows.iter().map(Vec::as_slice), 2, 1e-4);
+        assert_eq!(s.mean, [2.0, 5.0]);
+        assert!((s.inv_sd[0] - 1.0 / 1.0001).abs() < 1e-6 && s.inv_sd[1] == 1e4, "{s:?}");
+        let z = s.apply_all(rows.iter().map(Vec::as_slice));
+        assert!((z[0] + 1.0).abs() < 1e-3 && (z[2] - 1.0).abs() < 1e-3 && z[1] == 0.0 && z[3] == 0.0, "{z:?}");
+    }
 
     fn tiny() -> Model {
         let bits = 8;

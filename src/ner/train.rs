@@ -206,7 +206,7 @@ fn holdout_f1(w: &[f32], trans: &[f32], held: &[Example]) -> f64 {
             },
         )
         .collect();
-    score(&pairs, false).1.f1
+    score(&pairs, false).1.scores.f1
 }
 
 /// xorshift64*, enough for shuffling.

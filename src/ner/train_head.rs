@@ -11,7 +11,7 @@ use super::train::labels_of;
 use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
 // Sentences encoded together as in the pipeline, so batches look alike.
-use crate::pipeline::SENTENCE_RUN;
+use crate::io::SENTENCE_RUN;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -73,7 +73,7 @@ pub fn train_contextual(config: &HeadTrainConfig) -> Result<HeadTrainReport> {
     let labels: Vec<Vec<usize>> = sentences.iter().map(labels_of).collect();
     let forms: Vec<Vec<&str>> = sentences.iter().map(|s| s.tokens.iter().map(String::as_str).collect()).collect();
     // Vectors from another encoder must not be reused: the tuned layers are part of the key.
-    let encoder_path = super::tuned_encoder_path(&config.models_dir);
+    let encoder_path = crate::encode::tuned_layers_path(&config.models_dir);
     let encoder_bytes = std::fs::read(&encoder_path).map_err(|source| Error::Io { path: encoder_path.clone(), source })?;
     let fingerprint = fingerprint(&forms, fnv(&encoder_bytes));
     let t0 = Instant::now();
@@ -85,7 +85,7 @@ pub fn train_contextual(config: &HeadTrainConfig) -> Result<HeadTrainReport> {
     let vectors = match cached {
         Some(v) => v,
         None => {
-            let words = super::load_word_encoder(&config.models_dir)?;
+            let words = crate::encode::Encode::last_layer_only(&config.models_dir)?;
             let runs: Vec<Vec<TokenMatrix>> = forms
                 .par_chunks(SENTENCE_RUN)
                 .map(|run| {
@@ -175,5 +175,5 @@ fn write_cache(path: &Path, fingerprint: u64, vectors: &[TokenMatrix]) -> Result
     for x in vectors.iter().flat_map(|v| v.as_slice()) {
         out.extend_from_slice(&half::f16::from_f32(*x).to_le_bytes());
     }
-    crate::report::write_atomically(path, &out)
+    crate::io::write_atomically(path, &out)
 }

@@ -1,7 +1,10 @@
 //! The pipeline: runs the stages in order over documents, in parallel, with the same result
 //! for any number of jobs.
 
+pub mod train;
+
 use crate::doc::Document;
+use crate::encode::Encode;
 use crate::error::{Error, Result};
 use crate::guard::{Budget, Failure};
 use crate::ingest::{Ingest, Input, Skipped};
@@ -80,6 +83,16 @@ impl Config {
     }
 }
 
+/// The sentence stages in order: morphology, the encoder pass where a head reads it, NER.
+fn sentence_stages(morphology: Arc<Morphology>, encode: Option<Encode>, ner: Ner) -> Vec<Box<dyn SentenceStage>> {
+    let mut stages: Vec<Box<dyn SentenceStage>> = vec![Box::new(morphology)];
+    if let Some(encode) = encode {
+        stages.push(Box::new(encode));
+    }
+    stages.push(Box::new(ner));
+    stages
+}
+
 /// The models directory used when none is given: `$LESART_MODELS`, `./models` when it holds
 /// lesart's models, else the one next to the sources the binary was built from.
 pub fn default_models_dir() -> PathBuf {
@@ -148,9 +161,7 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
-/// Sentences handed to the sentence stages together (the accurate NER model encodes them as
-/// one set of batches).
-pub const SENTENCE_RUN: usize = 32;
+pub use crate::io::SENTENCE_RUN;
 
 /// Documents longer than this many sentences (a book, a dump of a whole site) go through the
 /// document-level stages (claims, stance) and the grouping of actors in sections of this many
@@ -167,10 +178,17 @@ const WINDOW_PER_THREAD: usize = 16;
 impl Pipeline {
     /// Loads every stage's models.
     pub fn new(config: &Config) -> Result<Pipeline> {
-        let morphology = Morphology::load(&config.models_dir)?;
-        let ner = Ner::load_model(&config.models_dir, config.ner)?;
+        let morphology = Arc::new(Morphology::load(&config.models_dir)?);
+        let ner = Ner::load_model(&config.models_dir, config.ner, Arc::clone(&morphology))?;
+        // The encoder runs when a head reads it: the accurate NER model's (the stance head
+        // reads the same pass, and without it leaves the decision to the rules).
+        let encode = match config.ner {
+            NerModel::Accurate => Some(Encode::load(&config.models_dir)?),
+            NerModel::Fast => None,
+        };
+        let ner = ner.for_vectors(encode.as_ref().map(Encode::last_dim), &config.models_dir)?;
         let gazetteers = ner.gazetteers_shared();
-        let mut stance = StanceStage::load(&config.models_dir, &config.targets)?.for_vectors(ner.stance_vector_dim())?;
+        let mut stance = StanceStage::load(&config.models_dir, &config.targets)?.for_vectors(encode.as_ref().map(Encode::side_dim))?;
         if !config.stance_head {
             stance = stance.without_head();
         }
@@ -181,9 +199,9 @@ impl Pipeline {
         Ok(Pipeline {
             ingest: Ingest::default().with_encoding(config.encoding).with_max_bytes(config.max_file_bytes),
             segmenter: Segmenter::default(),
-            sentence_stages: vec![Box::new(morphology), Box::new(ner)],
+            sentence_stages: sentence_stages(Arc::clone(&morphology), encode, ner),
             // Stance reads the claims, so it runs after modality.
-            document_stages: vec![Box::new(Modality::load(&config.models_dir)?), Box::new(stance)],
+            document_stages: vec![Box::new(Modality::with_morphology(&config.models_dir, morphology)?), Box::new(stance)],
             gazetteers,
             pool,
             keep_vectors: config.keep_vectors,

@@ -10,33 +10,12 @@ pub const CHART_DOCUMENTS: usize = 200;
 
 /// Renders the report as a standalone HTML page.
 pub fn render(report: &Report) -> String {
-    let mut h = head(report, &report.documents[..report.documents.len().min(CHART_DOCUMENTS)]);
-    for d in &report.documents {
-        h.push_str(&document_row(d));
-    }
-    h.push_str(&tail(report));
-    h
-}
-
-/// Writes the page with the documents of `documents` (one table row each, in order), which
-/// need not be in memory all at once; `first` are the first [`CHART_DOCUMENTS`] of them, for
-/// the chart.
-pub fn write<E: From<std::io::Error>>(
-    out: &mut impl std::io::Write,
-    report: &Report,
-    first: &[DocumentSummary],
-    documents: impl Iterator<Item = Result<DocumentSummary, E>>,
-) -> Result<(), E> {
-    out.write_all(head(report, first).as_bytes())?;
-    for d in documents {
-        out.write_all(document_row(&d?).as_bytes())?;
-    }
-    out.write_all(tail(report).as_bytes())?;
-    Ok(())
+    let first = &report.documents[..report.documents.len().min(CHART_DOCUMENTS)];
+    [head(report, first), report.documents.iter().map(document_row).collect(), tail(report)].concat()
 }
 
 /// Everything before the rows of the documents table, with the chart of `first`.
-fn head(report: &Report, first: &[DocumentSummary]) -> String {
+pub(crate) fn head(report: &Report, first: &[DocumentSummary]) -> String {
     let mut h = String::new();
     let c = &report.corpus;
     let m = &report.modality;
@@ -117,7 +96,7 @@ fn head(report: &Report, first: &[DocumentSummary]) -> String {
 }
 
 /// One row of the documents table.
-fn document_row(d: &DocumentSummary) -> String {
+pub(crate) fn document_row(d: &DocumentSummary) -> String {
     let mut h = String::new();
     let sources: Vec<String> = d.modality.top_sources.iter().take(3).map(|(s, n)| format!("{s} ({n})")).collect();
     let entities: Vec<String> = d.entities.iter().take(3).map(|e| format!("{} ({})", e.name, e.mentions)).collect();
@@ -136,7 +115,7 @@ fn document_row(d: &DocumentSummary) -> String {
 }
 
 /// Everything after the documents table.
-fn tail(report: &Report) -> String {
+pub(crate) fn tail(report: &Report) -> String {
     let mut h = String::new();
     let _ = writeln!(h, "</table>");
     let _ = writeln!(h, "<h2>Skipped inputs</h2>");

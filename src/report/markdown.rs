@@ -5,31 +5,11 @@ use std::fmt::Write;
 
 /// Renders the report as Markdown.
 pub fn render(report: &Report) -> String {
-    let mut md = head(report);
-    for d in &report.documents {
-        md.push_str(&document_row(d));
-    }
-    md.push_str(&tail(report));
-    md
-}
-
-/// Writes the report with the documents of `documents` (one row each, in order), which need
-/// not be in memory all at once.
-pub fn write<E: From<std::io::Error>>(
-    out: &mut impl std::io::Write,
-    report: &Report,
-    documents: impl Iterator<Item = Result<DocumentSummary, E>>,
-) -> Result<(), E> {
-    out.write_all(head(report).as_bytes())?;
-    for d in documents {
-        out.write_all(document_row(&d?).as_bytes())?;
-    }
-    out.write_all(tail(report).as_bytes())?;
-    Ok(())
+    [head(report), report.documents.iter().map(document_row).collect(), tail(report)].concat()
 }
 
 /// Everything before the rows of the documents table.
-fn head(report: &Report) -> String {
+pub(crate) fn head(report: &Report) -> String {
     let mut md = String::new();
     let c = &report.corpus;
     let _ = writeln!(md, "# lesart report\n");
@@ -73,7 +53,7 @@ fn head(report: &Report) -> String {
 }
 
 /// One row of the documents table.
-fn document_row(d: &DocumentSummary) -> String {
+pub(crate) fn document_row(d: &DocumentSummary) -> String {
     let mut md = String::new();
     let k = &d.counts;
     let _ = writeln!(
@@ -96,7 +76,7 @@ fn document_row(d: &DocumentSummary) -> String {
 }
 
 /// Everything after the documents table.
-fn tail(report: &Report) -> String {
+pub(crate) fn tail(report: &Report) -> String {
     let mut md = String::new();
     let c = &report.corpus;
     if !c.boilerplate.is_empty() {

@@ -13,6 +13,7 @@ pub use aggregate::Report;
 
 use crate::error::{Error, Result};
 use crate::ingest::Inputs;
+use crate::io::{write_atomically_with, AtomicFile};
 use crate::pipeline::{Pipeline, RunSummary};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -118,13 +119,29 @@ pub fn analyze_to_dir(
 }
 
 /// Writes `report.json`, `report.md` and `report.html`, each through a temporary file and a
-/// rename, with the documents' summaries read back from `spill` as they are written.
+/// rename, in one pass over the documents' summaries read back from `spill`: each summary
+/// goes into the JSON as it is read and its rows into the other two on the way.
 fn write_reports(out_dir: &Path, report: &Report, spill: &Spill) -> Result<()> {
-    write_atomically_with(&out_dir.join(REPORT_JSON), |w| json::write_report(w, report, spill.documents()?))?;
-    write_atomically_with(&out_dir.join(REPORT_MD), |w| markdown::write(w, report, spill.documents()?))?;
-    let first: Vec<_> =
-        spill.documents().and_then(|docs| docs.take(html::CHART_DOCUMENTS).collect()).map_err(|e| Error::io(&spill.path, e))?;
-    write_atomically_with(&out_dir.join(REPORT_HTML), |w| html::write(w, report, &first, spill.documents()?))
+    let mut md = AtomicFile::create(&out_dir.join(REPORT_MD))?;
+    let mut page = AtomicFile::create(&out_dir.join(REPORT_HTML))?;
+    let io_err = |file: &AtomicFile| {
+        let path = file.path().to_path_buf();
+        move |e| Error::io(&path, e)
+    };
+    md.write_all(markdown::head(report).as_bytes()).map_err(io_err(&md))?;
+    page.write_all(html::head(report, &spill.first).as_bytes()).map_err(io_err(&page))?;
+    let mut rows: std::io::Result<()> = Ok(());
+    let documents = spill.documents().map_err(|e| Error::io(&spill.path, e))?.inspect(|d| {
+        if let (Ok(d), Ok(())) = (d, &rows) {
+            rows = md.write_all(markdown::document_row(d).as_bytes()).and_then(|()| page.write_all(html::document_row(d).as_bytes()));
+        }
+    });
+    write_atomically_with(&out_dir.join(REPORT_JSON), |w| json::write_report(w, report, documents))?;
+    rows.map_err(io_err(&md))?;
+    md.write_all(markdown::tail(report).as_bytes()).map_err(io_err(&md))?;
+    page.write_all(html::tail(report).as_bytes()).map_err(io_err(&page))?;
+    md.commit()?;
+    page.commit()
 }
 
 /// The documents' summaries of a run, one JSON line each in a temporary file beside the
@@ -132,17 +149,22 @@ fn write_reports(out_dir: &Path, report: &Report, spill: &Spill) -> Result<()> {
 struct Spill {
     file: BufWriter<tempfile::NamedTempFile>,
     path: PathBuf,
+    /// The first summaries, for the HTML chart.
+    first: Vec<DocumentSummary>,
 }
 
 impl Spill {
     fn create(dir: &Path) -> Result<Spill> {
         let tmp = tempfile::Builder::new().prefix(".lesart-documents-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
         let path = tmp.path().to_path_buf();
-        Ok(Spill { file: BufWriter::new(tmp), path })
+        Ok(Spill { file: BufWriter::new(tmp), path, first: Vec::new() })
     }
 
     /// Keeps one document's summary.
     fn push(&mut self, summary: &DocumentSummary) -> Result<()> {
+        if self.first.len() < html::CHART_DOCUMENTS {
+            self.first.push(summary.clone());
+        }
         serde_json::to_writer(&mut self.file, summary).map_err(|e| Error::io(&self.path, e.into()))?;
         self.file.write_all(b"\n").map_err(|e| Error::io(&self.path, e))
     }
@@ -159,20 +181,6 @@ impl Spill {
     }
 }
 
-/// Writes a file through `write` into a temporary file in the same directory and a rename.
-fn write_atomically_with(
-    path: &Path,
-    write: impl FnOnce(&mut BufWriter<&mut tempfile::NamedTempFile>) -> std::io::Result<()>,
-) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    let mut tmp = temp_file_in(&dir)?;
-    let mut out = BufWriter::new(&mut tmp);
-    write(&mut out).and_then(|()| out.flush()).map_err(|e| Error::io(path, e))?;
-    drop(out);
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
-}
-
 /// A writer that counts the bytes written through it.
 struct Counting<W> {
     inner: W,
@@ -184,6 +192,14 @@ impl<W: Write> Write for Counting<W> {
         let n = self.inner.write(buf)?;
         self.bytes += n as u64;
         Ok(n)
+    }
+
+    /// Hands the whole piece on at once (serde_json writes a line in many small pieces; the
+    /// default would loop over `write` for each).
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.inner.write_all(buf)?;
+        self.bytes += buf.len() as u64;
+        Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
@@ -205,26 +221,4 @@ fn replay(pipeline: &Pipeline, part_path: &Path, bytes: u64, report: &mut Report
         spill.push(&summary)?;
     }
     Ok(())
-}
-
-/// Writes a file through a temporary file in the same directory and a rename.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    let mut tmp = temp_file_in(&dir)?;
-    tmp.write_all(bytes).map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
-}
-
-/// A temporary file beside the final one, readable by others like a normally created file
-/// (tempfile's default of 0600 would survive the rename).
-fn temp_file_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".lesart-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
-    builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))
 }

@@ -6,26 +6,27 @@
 
 use crate::doc::{ClaimForm, Document, Mood, Sentence, Span, StanceHolder};
 use crate::modality::summary::{cue_kind_name, modality_name};
+use anstyle::{AnsiColor, Style};
 use std::fmt::Write;
 
 /// How to show inspected sentences.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct InspectStyle {
-    /// Use ANSI colours.
+    /// Use ANSI colours (the binary writes through anstream, which drops them where the
+    /// terminal cannot show them).
     pub color: bool,
 }
 
-const BOLD_YELLOW: &str = "\x1b[1;33m";
-const BOLD_CYAN: &str = "\x1b[1;36m";
-const GREEN_UNDERLINE: &str = "\x1b[4;32m";
-const BOLD_MAGENTA: &str = "\x1b[1;35m";
-const DIM: &str = "\x1b[2m";
-const RESET: &str = "\x1b[0m";
+const BOLD_YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const BOLD_CYAN: Style = AnsiColor::Cyan.on_default().bold();
+const GREEN_UNDERLINE: Style = AnsiColor::Green.on_default().underline();
+const BOLD_MAGENTA: Style = AnsiColor::Magenta.on_default().bold();
+const DIM: Style = Style::new().dimmed();
 
 /// A stretch of the sentence to highlight: its colour and its plain-text brackets.
 struct Mark {
     span: Span,
-    color: &'static str,
+    color: Style,
     open: &'static str,
     close: &'static str,
 }
@@ -34,7 +35,7 @@ struct Mark {
 /// then a line per finding.
 pub fn render_sentence(doc: &Document, index: usize, sentence: &Sentence, style: InspectStyle) -> String {
     let mut out = String::new();
-    let paint = |code: &str, s: &str| if style.color { format!("{code}{s}{RESET}") } else { s.to_string() };
+    let paint = |code: Style, s: &str| if style.color { format!("{code}{s}{code:#}") } else { s.to_string() };
     let flag = if sentence.boilerplate { " [boilerplate]".to_string() } else { String::new() };
     let modality = sentence.modality.map(|m| format!(" {}", modality_name(m))).unwrap_or_default();
     let _ = writeln!(out, "{}", paint(DIM, &format!("[{}] {}–{}{modality}{flag}", index + 1, sentence.span.start, sentence.span.end)));

@@ -10,10 +10,11 @@
 //! end of each text is not counted, since every system gets it right. A token counts when its
 //! start and end both match.
 
-use super::Prf;
+use super::Segmenter;
 use crate::doc::Text;
 use crate::error::{Error, Result};
-use crate::segment::Segmenter;
+use crate::io::metrics::Counts;
+use crate::io::{conllu, gold::parse_json_lines, Scores};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -40,9 +41,9 @@ pub struct SegmentReport {
     /// Words (gold tokens) in them.
     pub words: usize,
     /// Sentence boundaries.
-    pub sentence_boundaries: Prf,
+    pub sentence_boundaries: Scores,
     /// Token spans.
-    pub tokens: Prf,
+    pub tokens: Scores,
     /// Gold tokens whose form could not be found in the text (CoNLL-U only).
     pub misaligned_gold_tokens: usize,
     /// Segmentation speed over the gold texts, single-threaded.
@@ -72,7 +73,11 @@ impl std::fmt::Display for SegmentReport {
 pub fn read_gold(path: &Path) -> Result<(Vec<GoldText>, usize)> {
     let source = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     match path.extension().and_then(|e| e.to_str()) {
-        Some("conllu") => Ok(read_conllu(&source)),
+        Some("conllu") => {
+            let sentences =
+                conllu::parse(&source, 2).map_err(|(line, reason)| Error::BadLine { path: path.to_path_buf(), line, reason })?;
+            Ok(texts_of_sentences(&sentences))
+        }
         Some("jsonl") => read_jsonl(&source, path).map(|g| (g, 0)),
         _ => Err(Error::Usage(format!("{}: gold must be .conllu or .jsonl (wikinews-quotes format)", path.display()))),
     }
@@ -85,97 +90,68 @@ fn read_jsonl(source: &str, path: &Path) -> Result<Vec<GoldText>> {
         sentences: Vec<(u32, u32)>,
         tokens: Vec<(u32, u32)>,
     }
-    let mut out = Vec::new();
-    for (i, line) in source.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let l: Line =
-            serde_json::from_str(line).map_err(|e| Error::BadLine { path: path.to_path_buf(), line: i + 1, reason: e.to_string() })?;
-        out.push(GoldText { text: l.text, sentences: l.sentences, tokens: l.tokens });
-    }
-    Ok(out)
+    let lines: Vec<Line> = parse_json_lines(source, path)?;
+    Ok(lines.into_iter().map(|l| GoldText { text: l.text, sentences: l.sentences, tokens: l.tokens }).collect())
 }
 
-/// Reads CoNLL-U into texts of up to 50 sentences (a new text at each `# newdoc`).
-fn read_conllu(source: &str) -> (Vec<GoldText>, usize) {
+/// Joins CoNLL-U sentences into texts of up to 50 (a new text at each `# newdoc`); returns
+/// them with the number of gold tokens not found in their sentence's text.
+fn texts_of_sentences(sentences: &[conllu::Sentence]) -> (Vec<GoldText>, usize) {
     const SENTENCES_PER_TEXT: usize = 50;
     let mut texts = Vec::new();
     let mut current = GoldText::default();
     let mut misaligned = 0;
-    let mut sentence_text: Option<String> = None;
-    let mut forms: Vec<String> = Vec::new();
-    let mut skip_until = 0usize;
-    let mut flush = |current: &mut GoldText, sentence_text: &mut Option<String>, forms: &mut Vec<String>, texts: &mut Vec<GoldText>| {
-        if let Some(s) = sentence_text.take() {
-            if !current.text.is_empty() {
-                // A sentence without a closing mark was a line of its own (a headline, a list
-                // item); the others ran on in their paragraph.
-                let closed = current.text.trim_end().ends_with(['.', '!', '?', '…', ';', ':', '"', '“', '”', '\'', '»', '«', ')', ']']);
-                current.text.push(if closed { ' ' } else { '\n' });
-            }
-            let base = current.text.chars().count() as u32;
-            let chars_of = |b: usize, s: &str| s[..b].chars().count() as u32;
-            let mut cursor = 0usize;
-            for form in forms.drain(..) {
-                match s[cursor..].find(&form) {
-                    Some(at) => {
-                        let start = cursor + at;
-                        let end = start + form.len();
-                        current.tokens.push((base + chars_of(start, &s), base + chars_of(end, &s)));
-                        cursor = end;
-                    }
-                    None => misaligned += 1,
-                }
-            }
-            let trimmed = s.trim_end();
-            current.sentences.push((base, base + trimmed.chars().count() as u32));
-            current.text.push_str(&s);
-            if current.sentences.len() >= SENTENCES_PER_TEXT {
-                texts.push(std::mem::take(current));
-            }
+    for sentence in sentences {
+        if sentence.newdoc && !current.text.is_empty() {
+            texts.push(std::mem::take(&mut current));
         }
-        forms.clear();
-    };
-    for line in source.lines() {
-        if let Some(rest) = line.strip_prefix("# text = ") {
-            sentence_text = Some(rest.to_string());
-        } else if line.starts_with("# newdoc") {
-            if !current.text.is_empty() {
-                texts.push(std::mem::take(&mut current));
-            }
-        } else if line.is_empty() {
-            flush(&mut current, &mut sentence_text, &mut forms, &mut texts);
-            skip_until = 0;
-        } else if !line.starts_with('#') {
-            let mut cols = line.split('\t');
-            let (Some(id), Some(form)) = (cols.next(), cols.next()) else { continue };
-            if let Some((a, b)) = id.split_once('-') {
-                let (a, b) = (a.parse::<usize>().unwrap_or(0), b.parse::<usize>().unwrap_or(0));
-                if b >= a {
-                    skip_until = b;
-                    forms.push(form.to_string());
-                }
-            } else if id.contains('.') {
-                continue;
-            } else if id.parse::<usize>().map_or(true, |n| n > skip_until) {
-                forms.push(form.to_string());
-            }
+        let Some(s) = &sentence.text else { continue };
+        if !current.text.is_empty() {
+            // A sentence without a closing mark was a line of its own (a headline, a list
+            // item); the others ran on in their paragraph.
+            let closed = current.text.trim_end().ends_with(['.', '!', '?', '…', ';', ':', '"', '“', '”', '\'', '»', '«', ')', ']']);
+            current.text.push(if closed { ' ' } else { '\n' });
+        }
+        misaligned += add_sentence(&mut current, s, sentence.surface().into_iter().map(conllu::Row::form));
+        if current.sentences.len() >= SENTENCES_PER_TEXT {
+            texts.push(std::mem::take(&mut current));
         }
     }
-    flush(&mut current, &mut sentence_text, &mut forms, &mut texts);
     if !current.text.is_empty() {
         texts.push(current);
     }
     (texts, misaligned)
 }
 
+/// Appends sentence `s` to the text with its span and the spans of its `forms`, each looked
+/// for after the one before; returns how many forms were not found.
+fn add_sentence<'a>(current: &mut GoldText, s: &str, forms: impl Iterator<Item = &'a str>) -> usize {
+    let base = current.text.chars().count() as u32;
+    let chars_of = |b: usize| s[..b].chars().count() as u32;
+    let mut cursor = 0usize;
+    let mut misaligned = 0;
+    for form in forms {
+        match s[cursor..].find(form) {
+            Some(at) => {
+                let start = cursor + at;
+                let end = start + form.len();
+                current.tokens.push((base + chars_of(start), base + chars_of(end)));
+                cursor = end;
+            }
+            None => misaligned += 1,
+        }
+    }
+    current.sentences.push((base, base + s.trim_end().chars().count() as u32));
+    current.text.push_str(s);
+    misaligned
+}
+
 /// Evaluates the segmenter on a gold file, listing up to `show_errors` boundary errors.
 pub fn evaluate(segmenter: &Segmenter, path: &Path, show_errors: usize) -> Result<SegmentReport> {
     let mut errors = Vec::new();
     let (gold, misaligned) = read_gold(path)?;
-    let mut sentence_counts = (0u64, 0u64, 0u64);
-    let mut token_counts = (0u64, 0u64, 0u64);
+    let mut sentence_counts = Counts::default();
+    let mut token_counts = Counts::default();
     let mut words = 0;
     let mut seconds = 0.0;
     for g in &gold {
@@ -212,8 +188,8 @@ pub fn evaluate(segmenter: &Segmenter, path: &Path, show_errors: usize) -> Resul
         gold_file: path.display().to_string(),
         texts: gold.len(),
         words,
-        sentence_boundaries: Prf::new(sentence_counts.0, sentence_counts.1, sentence_counts.2),
-        tokens: Prf::new(token_counts.0, token_counts.1, token_counts.2),
+        sentence_boundaries: sentence_counts.scores(),
+        tokens: token_counts.scores(),
         misaligned_gold_tokens: misaligned,
         words_per_second: words as f64 / seconds.max(1e-9),
         errors,
@@ -224,10 +200,8 @@ fn only_space_after(text: &Text, offset: u32) -> bool {
     text.as_str()[text.byte_of(offset)..].trim().is_empty()
 }
 
-fn add<T: std::hash::Hash + Eq>(counts: &mut (u64, u64, u64), gold: &HashSet<T>, system: &HashSet<T>) {
-    counts.0 += system.intersection(gold).count() as u64;
-    counts.1 += system.len() as u64;
-    counts.2 += gold.len() as u64;
+fn add<T: std::hash::Hash + Eq>(counts: &mut Counts, gold: &HashSet<T>, system: &HashSet<T>) {
+    *counts += Counts { correct: system.intersection(gold).count() as u64, predicted: system.len() as u64, gold: gold.len() as u64 };
 }
 
 #[cfg(test)]
@@ -237,7 +211,7 @@ mod tests {
     #[test]
     fn conllu_texts_align_tokens_and_multiword_forms() {
         let src = "# text = Er ging zum Haus.\n1\tEr\n2\tging\n3-4\tzum\n3\tzu\n4\tdem\n5\tHaus\n6\t.\n\n# text = Ja.\n1\tJa\n2\t.\n\n";
-        let (texts, misaligned) = read_conllu(src);
+        let (texts, misaligned) = texts_of_sentences(&conllu::parse(src, 2).expect("valid"));
         assert_eq!(misaligned, 0);
         let t = &texts[0];
         assert_eq!(t.text, "Er ging zum Haus. Ja.");
@@ -254,7 +228,7 @@ mod tests {
         let line = r#"{"text": "Er kam. Sie ging.", "sentences": [[0, 7], [8, 17]], "tokens": [[0,2],[3,6],[6,7],[8,11],[12,16],[16,17]]}"#;
         std::fs::write(&path, line).unwrap();
         let r = evaluate(&Segmenter::default(), &path, 0).unwrap();
-        assert_eq!((r.sentence_boundaries.gold, r.sentence_boundaries.true_positives), (1, 1));
+        assert_eq!(r.sentence_boundaries.counts, Some(Counts { correct: 1, predicted: 1, gold: 1 }));
         assert_eq!(r.tokens.f1, 1.0);
     }
 }

@@ -4,6 +4,7 @@
 //! decides where sentences end. Boilerplate stretches marked by ingest always form sentences of
 //! their own and are flagged, so later stages can skip them.
 
+pub mod eval;
 pub mod lists;
 pub mod sentences;
 pub mod tokenize;

@@ -2,25 +2,21 @@
 
 use crate::doc::{Document, Span, StanceHolder, StanceLabel};
 use crate::error::{Error, Result};
+use crate::io::Scores;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-/// Precision, recall and F1 of one class.
+/// Precision, recall and F1 of one class (its gold count is the class's support).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClassScores {
     /// The class.
     pub label: String,
-    /// Precision.
-    pub precision: f64,
-    /// Recall.
-    pub recall: f64,
-    /// F1.
-    pub f1: f64,
-    /// Gold pairs of the class.
-    pub support: usize,
+    /// The scores with their counts.
+    #[serde(flatten)]
+    pub scores: Scores,
 }
 
 /// The result of [`eval_stance`].
@@ -66,17 +62,16 @@ pub struct StanceError {
 
 /// Per-class scores and macro-F1 of a confusion matrix.
 fn scores(conf: &[[usize; 3]; 3]) -> (Vec<ClassScores>, f64) {
-    let mut classes = Vec::new();
-    for (c, label) in StanceLabel::ALL.iter().enumerate() {
-        let tp = conf[c][c] as f64;
-        let sys: usize = (0..3).map(|g| conf[g][c]).sum();
-        let gold: usize = conf[c].iter().sum();
-        let p = if sys > 0 { tp / sys as f64 } else { 0.0 };
-        let r = if gold > 0 { tp / gold as f64 } else { 0.0 };
-        let f1 = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
-        classes.push(ClassScores { label: label.name().into(), precision: p, recall: r, f1, support: gold });
-    }
-    let macro_f1 = classes.iter().map(|c| c.f1).sum::<f64>() / 3.0;
+    let classes: Vec<ClassScores> = StanceLabel::ALL
+        .iter()
+        .enumerate()
+        .map(|(c, label)| {
+            let predicted: usize = (0..3).map(|g| conf[g][c]).sum();
+            let gold: usize = conf[c].iter().sum();
+            ClassScores { label: label.name().into(), scores: Scores::from_counts(conf[c][c] as u64, predicted as u64, gold as u64) }
+        })
+        .collect();
+    let macro_f1 = Scores::macro_average(classes.iter().map(|c| &c.scores)).f1;
     (classes, macro_f1)
 }
 
@@ -254,7 +249,8 @@ impl fmt::Display for StanceReport {
         writeln!(f, "stance: {} pairs ({} without a system stance)", self.pairs, self.unmatched)?;
         writeln!(f, "{:<8} {:>6} {:>6} {:>6} {:>7}", "class", "P", "R", "F1", "support")?;
         for c in &self.classes {
-            writeln!(f, "{:<8} {:>6.3} {:>6.3} {:>6.3} {:>7}", c.label, c.precision, c.recall, c.f1, c.support)?;
+            let (s, support) = (&c.scores, c.scores.counts.map_or(0, |n| n.gold));
+            writeln!(f, "{:<8} {:>6.3} {:>6.3} {:>6.3} {:>7}", c.label, s.precision, s.recall, s.f1, support)?;
         }
         writeln!(f, "macro-F1 {:.3} (majority baseline '{}': {:.3})", self.macro_f1, self.majority, self.baseline_macro_f1)?;
         writeln!(f, "confusion (rows gold, columns system: favor against neutral)")?;

@@ -11,7 +11,7 @@
 use crate::doc::StanceLabel;
 use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
-use crate::ner::model::{close_head_file, head_file_bytes, open_head_file, read_model_file, truncated};
+use crate::ner::model::{close_head_file, head_file_bytes, open_head_file, read_model_file, truncated, Standardizer};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use std::path::Path;
@@ -127,8 +127,7 @@ pub fn feature_count(vector_dim: usize) -> usize {
 #[derive(Debug, Clone, PartialEq)]
 pub struct StanceHead {
     features: usize,
-    mean: Vec<f32>,
-    inv_sd: Vec<f32>,
+    standardizer: Standardizer,
     /// `features` rows × 3 columns.
     weights: Vec<f32>,
     bias: Vec<f32>,
@@ -147,8 +146,7 @@ impl StanceHead {
         }
         let mut logits = [0f32; LABELS];
         logits.copy_from_slice(&self.bias);
-        for (((xv, m), s), w) in x.iter().zip(&self.mean).zip(&self.inv_sd).zip(self.weights.chunks_exact(LABELS)) {
-            let z = (xv - m) * s;
+        for (z, w) in self.standardizer.apply(x).zip(self.weights.chunks_exact(LABELS)) {
             logits.iter_mut().zip(w).for_each(|(l, wv)| *l += z * wv);
         }
         let max = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
@@ -184,13 +182,17 @@ impl StanceHead {
         let weights = r.f32s(features * LABELS).ok_or_else(truncated)?;
         let bias = r.f32s(LABELS).ok_or_else(truncated)?;
         close_head_file(&r, &[&mean, &inv_sd, &weights, &bias])?;
-        Ok(StanceHead { features, mean, inv_sd, weights, bias })
+        Ok(StanceHead { features, standardizer: Standardizer { mean, inv_sd }, weights, bias })
     }
 
     /// Writes the head atomically (temporary file, then rename); returns its size in bytes.
     pub fn save(&self, path: &Path) -> Result<usize> {
-        let out = head_file_bytes(MAGIC, &[VERSION, self.features as u32], &[&self.mean, &self.inv_sd, &self.weights, &self.bias]);
-        crate::report::write_atomically(path, &out)?;
+        let out = head_file_bytes(
+            MAGIC,
+            &[VERSION, self.features as u32],
+            &[&self.standardizer.mean, &self.standardizer.inv_sd, &self.weights, &self.bias],
+        );
+        crate::io::write_atomically(path, &out)?;
         Ok(out.len())
     }
 }
@@ -226,17 +228,8 @@ pub fn train_stance_head(rows: &[Vec<f32>], labels: &[usize], config: &StanceHea
         return Err(Error::Usage("stance features and gold labels do not match".into()));
     }
     let n = rows.len();
-    let mut mean = vec![0f64; features];
-    let mut var = vec![0f64; features];
-    for r in rows {
-        mean.iter_mut().zip(r).for_each(|(m, x)| *m += f64::from(*x) / n as f64);
-    }
-    for r in rows {
-        var.iter_mut().zip(&mean).zip(r).for_each(|((v, m), x)| *v += (f64::from(*x) - m).powi(2) / n as f64);
-    }
-    let mean: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
-    let inv_sd: Vec<f32> = var.iter().map(|v| 1.0 / (v.sqrt() as f32 + 1e-4)).collect();
-    let z: Vec<f32> = rows.iter().flat_map(|r| r.iter().zip(&mean).zip(&inv_sd).map(|((x, m), s)| (x - m) * s)).collect();
+    let standardizer = Standardizer::fit(|| rows.iter().map(Vec::as_slice), features, 1e-4);
+    let z = standardizer.apply_all(rows.iter().map(Vec::as_slice));
     let mut counts = [0usize; LABELS];
     labels.iter().for_each(|&l| counts[l] += 1);
     let class_weight: Vec<f32> =
@@ -260,7 +253,7 @@ pub fn train_stance_head(rows: &[Vec<f32>], labels: &[usize], config: &StanceHea
     }
     let weights = w.as_tensor().flatten_all()?.to_vec1::<f32>()?;
     let bias = b.as_tensor().to_vec1::<f32>()?;
-    Ok(StanceHead { features, mean, inv_sd, weights, bias })
+    Ok(StanceHead { features, standardizer, weights, bias })
 }
 
 #[cfg(test)]

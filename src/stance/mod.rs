@@ -186,7 +186,7 @@ impl StanceStage {
                 let (stance, signals) = self.stance_for(k, t, &toks, &a, claims);
                 let features = vectors.and_then(|v| {
                     let evidence: Vec<usize> = stance.evidence.iter().map(|e| toks.partition_point(|t| t.span.start < e.start)).collect();
-                    pair_features(v, &words, t.ts, t.te, &evidence, &signals, self.params.threshold)
+                    pair_features(&v.side, &words, t.ts, t.te, &evidence, &signals, self.params.threshold)
                 });
                 RuleStance { stance, signals, features }
             })
@@ -238,11 +238,48 @@ impl StanceStage {
         out
     }
 
+    /// The sentence read for stance: clauses, each word's polarity after shifters and
+    /// negation, and which targets the frames' triggers are about.
     fn analyse(&self, toks: &[Tok], targets: &[Target]) -> Analysis {
-        let n = toks.len();
         let in_target = |i: usize| targets.iter().any(|t| t.ts <= i && i < t.te);
         let clause = clauses(toks);
-        let mut base = vec![0f32; n];
+        let mut base = self.prior_polarity(toks, &in_target);
+        let separable = self.separable_verbs(toks, &clause, &mut base);
+        let mut factor = vec![1f32; toks.len()];
+        for i in 0..toks.len() {
+            self.intensify(toks, &clause, i, &mut base, &mut factor);
+            self.shift(toks, &clause, i, &mut base, &mut factor);
+            self.negate(toks, &clause, i, &mut factor);
+        }
+        let pol: Vec<f32> = base.iter().zip(&factor).map(|(b, f)| b * f).collect();
+        let subjects = subject_regions(toks, &clause);
+        let mut found = FrameHits {
+            hits: vec![Vec::new(); targets.len()],
+            agent_of: passive_agents(toks, &clause, targets),
+            consumed: vec![false; toks.len()],
+            speaker: vec![None; targets.len()],
+            said: vec![None; targets.len()],
+        };
+        let reading = Reading { toks, clause: &clause, subjects: &subjects };
+        for (i, t) in toks.iter().enumerate() {
+            if !t.word || in_target(i) {
+                continue;
+            }
+            let sep = separable[i].as_deref();
+            let Some(frames) = sep.and_then(|l| self.frames.lookup(l, Some(l))).or_else(|| self.frames.lookup(t.form, t.lemma)) else {
+                continue;
+            };
+            for f in frames {
+                reading.apply_frame(f, i, factor[i], targets, &mut found);
+            }
+        }
+        let FrameHits { hits, agent_of, consumed, speaker, said } = found;
+        Analysis { clause, pol, hits, agent_of, consumed, speaker, said }
+    }
+
+    /// Each word's polarity from the lexicon; targets and negators have none.
+    fn prior_polarity(&self, toks: &[Tok], in_target: &dyn Fn(usize) -> bool) -> Vec<f32> {
+        let mut base = vec![0f32; toks.len()];
         for (i, t) in toks.iter().enumerate() {
             if !t.word || in_target(i) || self.lexicon.negator(&t.lower).is_some() {
                 continue;
@@ -251,7 +288,13 @@ impl StanceStage {
                 base[i] = v;
             }
         }
-        // Separable verbs: *warf … vor → vorwerfen*, the particle closing the clause.
+        base
+    }
+
+    /// Separable verbs: *warf … vor → vorwerfen*, the particle closing the clause. Returns the
+    /// joined lemma at each finite verb that has a frame, and gives the verb its polarity.
+    fn separable_verbs(&self, toks: &[Tok], clause: &[usize], base: &mut [f32]) -> Vec<Option<String>> {
+        let n = toks.len();
         let mut separable: Vec<Option<String>> = vec![None; n];
         for (i, t) in toks.iter().enumerate() {
             if !t.finite {
@@ -269,148 +312,65 @@ impl StanceStage {
                 }
             }
         }
-        let mut factor = vec![1f32; n];
-        for (i, t) in toks.iter().enumerate() {
-            if let Some(f) = self.lexicon.intensifier(&t.lower) {
-                if let Some(j) = (i + 1..n.min(i + 3)).find(|&j| base[j] != 0.0 && clause[j] == clause[i]) {
+        separable
+    }
+
+    /// An intensifier at `i` (*sehr*) scales the next polar word of its clause within two
+    /// words, and has no polarity of its own.
+    fn intensify(&self, toks: &[Tok], clause: &[usize], i: usize, base: &mut [f32], factor: &mut [f32]) {
+        let n = toks.len();
+        if let Some(f) = self.lexicon.intensifier(&toks[i].lower) {
+            if let Some(j) = (i + 1..n.min(i + 3)).find(|&j| base[j] != 0.0 && clause[j] == clause[i]) {
+                factor[j] *= f;
+                base[i] = 0.0;
+            }
+        }
+    }
+
+    /// A shifter at `i` (*Ende, Mangel an*) turns the next polar word of its clause within three
+    /// words around; a noun shifts only what it governs: *Ende der Kritik*, not *am Ende
+    /// gewann*.
+    fn shift(&self, toks: &[Tok], clause: &[usize], i: usize, base: &mut [f32], factor: &mut [f32]) {
+        let (n, t) = (toks.len(), &toks[i]);
+        let lemma_lower = t.lemma.map(str::to_lowercase);
+        if !(self.lexicon.is_shifter(&t.lower) || lemma_lower.as_deref().is_some_and(|l| self.lexicon.is_shifter(l))) {
+            return;
+        }
+        let governs = t.pos != Some(Pos::NOUN)
+            || toks.get(i + 1).is_some_and(|n| matches!(n.lower.as_str(), "der" | "des" | "von" | "vom" | "eines" | "einer" | "an"));
+        if let Some(j) = (i + 1..n.min(i + 4)).find(|&j| governs && base[j] != 0.0 && clause[j] == clause[i]) {
+            factor[j] *= -1.0;
+            base[i] = 0.0;
+        }
+    }
+
+    /// A negator at `i` scales what it scopes over: the rest of its clause and the finite verb
+    /// before it (*Er gewann nicht.*), or the noun phrase after it (*kein Erfolg*); *nicht nur …
+    /// sondern auch* does not negate.
+    fn negate(&self, toks: &[Tok], clause: &[usize], i: usize, factor: &mut [f32]) {
+        let n = toks.len();
+        let Some((scope, f)) = self.lexicon.negator(&toks[i].lower) else { return };
+        if toks.get(i + 1).is_some_and(|n| n.lower == "nur") {
+            return;
+        }
+        match scope {
+            Scope::Clause => {
+                for j in (i + 1..n).take_while(|&j| clause[j] == clause[i]) {
                     factor[j] *= f;
-                    base[i] = 0.0;
+                }
+                if let Some(v) = (0..i).rev().take_while(|&j| clause[j] == clause[i]).find(|&j| toks[j].finite) {
+                    factor[v] *= f;
                 }
             }
-            let lemma_lower = t.lemma.map(str::to_lowercase);
-            if self.lexicon.is_shifter(&t.lower) || lemma_lower.as_deref().is_some_and(|l| self.lexicon.is_shifter(l)) {
-                // A noun shifts only what it governs: *Ende der Kritik*, not *am Ende gewann*.
-                let governs = t.pos != Some(Pos::NOUN)
-                    || toks
-                        .get(i + 1)
-                        .is_some_and(|n| matches!(n.lower.as_str(), "der" | "des" | "von" | "vom" | "eines" | "einer" | "an"));
-                if let Some(j) = (i + 1..n.min(i + 4)).find(|&j| governs && base[j] != 0.0 && clause[j] == clause[i]) {
-                    factor[j] *= -1.0;
-                    base[i] = 0.0;
-                }
-            }
-            if let Some((scope, f)) = self.lexicon.negator(&t.lower) {
-                // *nicht nur … sondern auch* does not negate.
-                if toks.get(i + 1).is_some_and(|n| n.lower == "nur") {
-                    continue;
-                }
-                match scope {
-                    Scope::Clause => {
-                        for j in (i + 1..n).take_while(|&j| clause[j] == clause[i]) {
-                            factor[j] *= f;
-                        }
-                        // Verb second: *Er gewann nicht.*
-                        if let Some(v) = (0..i).rev().take_while(|&j| clause[j] == clause[i]).find(|&j| toks[j].finite) {
-                            factor[v] *= f;
-                        }
-                    }
-                    Scope::NounPhrase => {
-                        for j in (i + 1..n.min(i + 5)).take_while(|&j| clause[j] == clause[i]) {
-                            factor[j] *= f;
-                            if matches!(toks[j].pos, Some(Pos::NOUN | Pos::PROPN)) {
-                                break;
-                            }
-                        }
+            Scope::NounPhrase => {
+                for j in (i + 1..n.min(i + 5)).take_while(|&j| clause[j] == clause[i]) {
+                    factor[j] *= f;
+                    if matches!(toks[j].pos, Some(Pos::NOUN | Pos::PROPN)) {
+                        break;
                     }
                 }
             }
         }
-        let pol: Vec<f32> = base.iter().zip(&factor).map(|(b, f)| b * f).collect();
-        let subjects = subject_regions(toks, &clause);
-        let mut agent_of: Vec<bool> = vec![false; targets.len()];
-        // The agent of a passive (*wurde von X abgesagt*) gets nothing from the clause.
-        for (k, tg) in targets.iter().enumerate() {
-            let by = tg.ts > 0 && matches!(toks[tg.ts - 1].lower.as_str(), "von" | "vom" | "durch");
-            let c = clause[tg.ts];
-            if by && (0..n).any(|j| clause[j] == c && matches!(toks[j].lower.as_str(), "wurde" | "wurden" | "worden" | "wird" | "werden")) {
-                agent_of[k] = true;
-            }
-        }
-        // Frames.
-        let mut hits: Vec<Vec<(f32, usize)>> = vec![Vec::new(); targets.len()];
-        let mut speaker: Vec<Option<Span>> = vec![None; targets.len()];
-        let mut said: Vec<Option<Span>> = vec![None; targets.len()];
-        let mut consumed = vec![false; n];
-        for (i, t) in toks.iter().enumerate() {
-            if !t.word || in_target(i) {
-                continue;
-            }
-            let sep = separable[i].as_deref();
-            let Some(frames) = sep.and_then(|l| self.frames.lookup(l, Some(l))).or_else(|| self.frames.lookup(t.form, t.lemma)) else {
-                continue;
-            };
-            let verb = t.pos != Some(Pos::NOUN);
-            let passive = is_passive(toks, &clause, i);
-            for f in frames {
-                // A filled slot owns the trigger even when what fills it is no target: the
-                // *Kritik an der Reform* is not about whoever stands nearby.
-                let owned = match f.role {
-                    Role::Prep => (i + 1..n.min(i + reach(verb))).any(|p| f.prep.as_deref() == Some(toks[p].lower.as_str())),
-                    Role::Object | Role::Genitive | Role::Subject => false,
-                };
-                consumed[i] |= owned;
-                let pol_f = f.polarity * factor[i].clamp(-1.0, 1.5);
-                for (k, tg) in targets.iter().enumerate() {
-                    // The subject region lies in the verb's clause, or is the noun phrase that
-                    // opens the sentence when an apposition comes between (*X, die Sprecherin
-                    // der Partei, kritisierte*).
-                    let is_subj = subjects[clause[i]]
-                        .is_some_and(|(a, b)| a <= tg.ts && tg.ts < b && (clause[tg.ts] == clause[i] || clause[tg.ts] == clause[a]));
-                    let hit = match f.role {
-                        Role::Prep => (i + 1..n.min(i + reach(verb)))
-                            .find(|&p| clause[p] == clause[i] && f.prep.as_deref() == Some(toks[p].lower.as_str()))
-                            .is_some_and(|p| tg.ts > p && tg.ts <= p + 4 && (p + 1..tg.ts).all(|j| !toks[j].brk && !toks[j].finite)),
-                        Role::Genitive => {
-                            tg.ts > i
-                                && tg.ts <= i + 3
-                                && (i + 1..tg.ts).all(|j| !toks[j].brk && !toks[j].finite)
-                                && (tg.ts == i + 1 || matches!(toks[i + 1].lower.as_str(), "des" | "der" | "eines" | "einer"))
-                        }
-                        // *wurden von den Taliban enthauptet*: the passive's agent did it.
-                        Role::Subject if passive => clause[tg.ts] == clause[i] && passive_agent(toks, tg.ts),
-                        Role::Subject => is_subj,
-                        Role::Object => {
-                            // The agent is the active subject or the passive's *von/durch* phrase;
-                            // any other target of the clause is what the verb is done to
-                            // (*Gestern wurde der Vorstand X verhaftet*).
-                            // A participle with *von X* is passive even without *werden*
-                            // (*unterstützt von Verbänden der NATO*).
-                            let same_clause = clause[tg.ts] == clause[i];
-                            let agent = if !t.finite && same_clause && passive_agent(toks, tg.ts) {
-                                true
-                            } else if passive {
-                                false
-                            } else {
-                                is_subj
-                            };
-                            if agent {
-                                agent_of[k] = true;
-                                // With its agent found, the verb is about its object, whoever
-                                // that is: not about a newspaper it was said in.
-                                consumed[i] = true;
-                                if f.say {
-                                    speaker[k] = Some(tg.span);
-                                }
-                                false
-                            } else {
-                                same_clause && !in_prepositional_phrase(toks, tg.ts)
-                            }
-                        }
-                    };
-                    if hit {
-                        if f.role == Role::Object && f.say {
-                            // The subject of a verb of speaking holds the stance.
-                            said[k] = subjects[clause[i]]
-                                .map(|(a, b)| Span::new(toks[a].span.start, toks[b.max(a + 1) - 1].span.end))
-                                .or(said[k]);
-                        }
-                        hits[k].push((pol_f, i));
-                        consumed[i] = true;
-                    }
-                }
-            }
-        }
-        Analysis { clause, pol, hits, agent_of, consumed, speaker, said }
     }
 
     fn stance_for(&self, k: usize, t: &Target, toks: &[Tok], a: &Analysis, claims: &[&Claim]) -> (Stance, RuleSignals) {
@@ -584,6 +544,146 @@ struct Tok<'a> {
     finite: bool,
     word: bool,
     brk: bool,
+}
+
+/// What the frames found, per target ([`Analysis`] has the meaning of each).
+struct FrameHits {
+    hits: Vec<Vec<(f32, usize)>>,
+    agent_of: Vec<bool>,
+    consumed: Vec<bool>,
+    speaker: Vec<Option<Span>>,
+    said: Vec<Option<Span>>,
+}
+
+/// The agent of a passive (*wurde von X abgesagt*) gets nothing from its clause: true for
+/// each target that follows *von, vom, durch* in a clause with a form of *werden*.
+fn passive_agents(toks: &[Tok], clause: &[usize], targets: &[Target]) -> Vec<bool> {
+    targets
+        .iter()
+        .map(|tg| {
+            let by = tg.ts > 0 && matches!(toks[tg.ts - 1].lower.as_str(), "von" | "vom" | "durch");
+            let c = clause[tg.ts];
+            by && (0..toks.len())
+                .any(|j| clause[j] == c && matches!(toks[j].lower.as_str(), "wurde" | "wurden" | "worden" | "wird" | "werden"))
+        })
+        .collect()
+}
+
+/// What a target is to an object frame's verb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ObjectRole {
+    /// The one who acts: the active subject or the passive's *von/durch* phrase.
+    Agent,
+    /// What the verb is done to: another target of the clause, outside a prepositional phrase.
+    Patient,
+    /// Neither (another clause, or inside a prepositional phrase).
+    Neither,
+}
+
+/// A sentence as the frames read it: tokens, their clauses and each clause's subject region.
+struct Reading<'r, 'a> {
+    toks: &'r [Tok<'a>],
+    clause: &'r [usize],
+    subjects: &'r [Option<(usize, usize)>],
+}
+
+impl Reading<'_, '_> {
+    /// Applies frame `f` of the trigger at `i` (scaled by the trigger's shift `factor`) to
+    /// every target whose slot it fills.
+    fn apply_frame(&self, f: &Frame, i: usize, factor: f32, targets: &[Target], found: &mut FrameHits) {
+        let (toks, clause) = (self.toks, self.clause);
+        let verb = toks[i].pos != Some(Pos::NOUN);
+        let passive = is_passive(toks, clause, i);
+        // A filled slot owns the trigger even when what fills it is no target: the *Kritik an
+        // der Reform* is not about whoever stands nearby.
+        let owned = match f.role {
+            Role::Prep => (i + 1..toks.len().min(i + reach(verb))).any(|p| f.prep.as_deref() == Some(toks[p].lower.as_str())),
+            Role::Object | Role::Genitive | Role::Subject => false,
+        };
+        found.consumed[i] |= owned;
+        let pol_f = f.polarity * factor.clamp(-1.0, 1.5);
+        for (k, tg) in targets.iter().enumerate() {
+            let hit = match f.role {
+                Role::Prep => self.after_preposition(f, i, verb, tg.ts),
+                Role::Genitive => self.genitive_of(i, tg.ts),
+                // *wurden von den Taliban enthauptet*: the passive's agent did it.
+                Role::Subject if passive => clause[tg.ts] == clause[i] && passive_agent(toks, tg.ts),
+                Role::Subject => self.is_subject(i, tg.ts),
+                Role::Object => match self.object_role(i, passive, tg.ts) {
+                    ObjectRole::Agent => {
+                        found.agent_of[k] = true;
+                        // With its agent found, the verb is about its object, whoever that
+                        // is: not about a newspaper it was said in.
+                        found.consumed[i] = true;
+                        if f.say {
+                            found.speaker[k] = Some(tg.span);
+                        }
+                        false
+                    }
+                    ObjectRole::Patient => true,
+                    ObjectRole::Neither => false,
+                },
+            };
+            if hit {
+                if f.role == Role::Object && f.say {
+                    // The subject of a verb of speaking holds the stance.
+                    found.said[k] = self.subjects[clause[i]]
+                        .map(|(a, b)| Span::new(toks[a].span.start, toks[b.max(a + 1) - 1].span.end))
+                        .or(found.said[k]);
+                }
+                found.hits[k].push((pol_f, i));
+                found.consumed[i] = true;
+            }
+        }
+    }
+
+    /// The subject region lies in the verb's clause, or is the noun phrase that opens the
+    /// sentence when an apposition comes between (*X, die Sprecherin der Partei, kritisierte*).
+    fn is_subject(&self, i: usize, ts: usize) -> bool {
+        let clause = self.clause;
+        self.subjects[clause[i]].is_some_and(|(a, b)| a <= ts && ts < b && (clause[ts] == clause[i] || clause[ts] == clause[a]))
+    }
+
+    /// The target starts within four words after the frame's preposition, in the trigger's
+    /// clause, with no break or finite verb between (*Kritik an der Regierung*).
+    fn after_preposition(&self, f: &Frame, i: usize, verb: bool, ts: usize) -> bool {
+        let (toks, clause) = (self.toks, self.clause);
+        (i + 1..toks.len().min(i + reach(verb)))
+            .find(|&p| clause[p] == clause[i] && f.prep.as_deref() == Some(toks[p].lower.as_str()))
+            .is_some_and(|p| ts > p && ts <= p + 4 && (p + 1..ts).all(|j| !toks[j].brk && !toks[j].finite))
+    }
+
+    /// The target follows the trigger as its genitive: right after it, or after *des, der,
+    /// eines, einer* within three words (*Rücktritt des Ministers*).
+    fn genitive_of(&self, i: usize, ts: usize) -> bool {
+        let toks = self.toks;
+        ts > i
+            && ts <= i + 3
+            && (i + 1..ts).all(|j| !toks[j].brk && !toks[j].finite)
+            && (ts == i + 1 || matches!(toks[i + 1].lower.as_str(), "des" | "der" | "eines" | "einer"))
+    }
+
+    /// Agent or patient of the verb at `i`: the agent is the active subject or the passive's
+    /// *von/durch* phrase; any other target of the clause is what the verb is done to
+    /// (*Gestern wurde der Vorstand X verhaftet*). A participle with *von X* is passive even
+    /// without *werden* (*unterstützt von Verbänden der NATO*).
+    fn object_role(&self, i: usize, passive: bool, ts: usize) -> ObjectRole {
+        let same_clause = self.clause[ts] == self.clause[i];
+        let agent = if !self.toks[i].finite && same_clause && passive_agent(self.toks, ts) {
+            true
+        } else if passive {
+            false
+        } else {
+            self.is_subject(i, ts)
+        };
+        if agent {
+            ObjectRole::Agent
+        } else if same_clause && !in_prepositional_phrase(self.toks, ts) {
+            ObjectRole::Patient
+        } else {
+            ObjectRole::Neither
+        }
+    }
 }
 
 fn views<'a>(text: &'a Text, sentence: &'a Sentence) -> Vec<Tok<'a>> {

@@ -181,7 +181,7 @@ fn the_shipped_head_reads_the_accurate_models_vectors() {
         Err(e) => panic!("stance models: {e}"),
     };
     assert!(stage.has_head(), "models/stance/head.bin is shipped");
-    let dim = with_vectors().analyze_text("t", "Merkel traf Sarkozy.").sentences[0].vectors.as_ref().map(|v| v.dim());
+    let dim = with_vectors().analyze_text("t", "Merkel traf Sarkozy.").sentences[0].vectors.as_ref().map(|v| v.side.dim());
     assert_eq!(dim, Some(384));
     assert!(stage.clone().for_vectors(dim).is_ok());
     assert!(stage.clone().for_vectors(None).is_ok(), "the fast model leaves no vectors: rules alone");
@@ -213,4 +213,130 @@ fn bad_model_lines_are_reported() {
     let err = lexicon::parse_score("x", std::path::Path::new("p"), 3);
     assert!(matches!(err, Err(Error::BadLine { line: 3, .. })));
     assert!(StanceStage::load(std::path::Path::new("/nonexistent"), &[]).is_err());
+}
+
+// The rules' steps on hand-built tokens.
+
+/// Tokens written `form/lemma/POS`, with `/f` after a finite verb, one space apart.
+fn hand_built(spec: &str) -> Vec<Tok<'_>> {
+    let mut at = 0;
+    let mut out = Vec::new();
+    for item in spec.split_whitespace() {
+        let mut parts = item.split('/');
+        let (form, lemma) = (parts.next().unwrap_or(item), parts.next().unwrap_or(item));
+        let pos = match parts.next() {
+            Some("ADV") => Pos::ADV,
+            Some("ADJ") => Pos::ADJ,
+            Some("PRON") => Pos::PRON,
+            Some("VERB") => Pos::VERB,
+            Some("AUX") => Pos::AUX,
+            Some("PART") => Pos::PART,
+            Some("DET") => Pos::DET,
+            Some("NOUN") => Pos::NOUN,
+            Some("PROPN") => Pos::PROPN,
+            Some("CCONJ") => Pos::CCONJ,
+            Some("ADP") => Pos::ADP,
+            Some("PUNCT") => Pos::PUNCT,
+            _ => Pos::X,
+        };
+        let len = form.chars().count() as u32;
+        out.push(Tok {
+            span: Span::new(at, at + len),
+            form,
+            lower: form.to_lowercase(),
+            lemma: Some(lemma),
+            pos: Some(pos),
+            finite: parts.next() == Some("f"),
+            word: form.chars().any(char::is_alphanumeric),
+            brk: matches!(form, "," | ";" | ":" | "(" | ")"),
+        });
+        at += len + 1;
+    }
+    out
+}
+
+fn rules() -> StanceStage {
+    match StanceStage::load(&models(), &[]) {
+        Ok(s) => s.without_head(),
+        Err(e) => panic!("stance models: {e}"),
+    }
+}
+
+fn target(toks: &[Tok], ts: usize, te: usize) -> Target {
+    Target { name: toks[ts].form.into(), span: Span::new(toks[ts].span.start, toks[te - 1].span.end), ts, te }
+}
+
+/// The polarity of each token after the shift steps, as `analyse` computes it.
+fn shifted(stage: &StanceStage, toks: &[Tok]) -> Vec<f32> {
+    let clause = clauses(toks);
+    let mut base = stage.prior_polarity(toks, &|_| false);
+    let mut factor = vec![1f32; toks.len()];
+    for i in 0..toks.len() {
+        stage.intensify(toks, &clause, i, &mut base, &mut factor);
+        stage.shift(toks, &clause, i, &mut base, &mut factor);
+        stage.negate(toks, &clause, i, &mut factor);
+    }
+    base.iter().zip(&factor).map(|(b, f)| b * f).collect()
+}
+
+#[test]
+fn intensifiers_scale_and_negators_reverse_within_their_scope() {
+    let stage = rules();
+    let very_good = hand_built("sehr/sehr/ADV gut/gut/ADJ");
+    assert_eq!(shifted(&stage, &very_good), [0.0, 1.5]);
+    // Clause scope reaches the verb before the negator: *Er lobte ihn nicht.*
+    let not_praised = hand_built("Er/er/PRON lobte/loben/VERB/f ihn/er/PRON nicht/nicht/PART");
+    assert_eq!(shifted(&stage, &not_praised)[1], -1.0);
+    // *nicht nur … sondern auch* negates nothing.
+    let not_only = hand_built("nicht/nicht/PART nur/nur/ADV gut/gut/ADJ");
+    assert_eq!(shifted(&stage, &not_only)[2], 1.0);
+    // A noun-phrase negator stops at its noun: *kein Erfolg , gut*.
+    let no_success = hand_built("kein/kein/DET Erfolg/Erfolg/NOUN und/und/CCONJ gut/gut/ADJ");
+    let p = shifted(&stage, &no_success);
+    assert_eq!((p[1], p[3]), (-1.0, 1.0));
+}
+
+#[test]
+fn a_noun_shifts_only_what_it_governs() {
+    let stage = rules();
+    let end_of_success = hand_built("Ende/Ende/NOUN des/der/DET Erfolgs/Erfolg/NOUN");
+    assert_eq!(shifted(&stage, &end_of_success)[2], -1.0);
+    let at_the_end = hand_built("Ende/Ende/NOUN gut/gut/ADJ");
+    assert_eq!(shifted(&stage, &at_the_end)[1], 1.0);
+}
+
+#[test]
+fn agents_of_a_passive_and_of_a_verb_of_speaking_are_not_its_object() {
+    let toks = hand_built("Der/der/DET Antrag/Antrag/NOUN wurde/werden/AUX/f von/von/ADP Merkel/Merkel/PROPN abgelehnt/ablehnen/VERB");
+    let targets = [target(&toks, 1, 2), target(&toks, 4, 5)];
+    assert_eq!(passive_agents(&toks, &clauses(&toks), &targets), [false, true]);
+
+    let toks = hand_built("Die/der/DET Regierung/Regierung/NOUN kritisierte/kritisieren/VERB/f den/der/DET Minister/Minister/NOUN");
+    let clause = clauses(&toks);
+    let subjects = subject_regions(&toks, &clause);
+    let reading = Reading { toks: &toks, clause: &clause, subjects: &subjects };
+    assert_eq!(reading.object_role(2, false, 1), ObjectRole::Agent);
+    assert_eq!(reading.object_role(2, false, 4), ObjectRole::Patient);
+    let a = rules().analyse(&toks, &[target(&toks, 1, 2), target(&toks, 4, 5)]);
+    assert!(a.agent_of[0] && a.hits[0].is_empty());
+    assert_eq!(a.hits[1], [(-1.0, 2)]);
+    assert_eq!(a.speaker[0], Some(toks[1].span));
+    assert_eq!(a.said[1], Some(Span::new(toks[0].span.start, toks[1].span.end)));
+}
+
+#[test]
+fn prepositional_and_genitive_slots() {
+    let toks = hand_built(
+        "Kritik/Kritik/NOUN an/an/ADP der/der/DET Regierung/Regierung/NOUN ,/,/PUNCT Erfolg/Erfolg/NOUN des/der/DET Vereins/Verein/NOUN",
+    );
+    let clause = clauses(&toks);
+    let subjects = subject_regions(&toks, &clause);
+    let reading = Reading { toks: &toks, clause: &clause, subjects: &subjects };
+    let kritik_an = Frame { role: Role::Prep, polarity: -1.0, prep: Some("an".into()), say: false };
+    assert!(reading.after_preposition(&kritik_an, 0, false, 3));
+    assert!(!reading.after_preposition(&kritik_an, 0, false, 7), "past the break");
+    assert!(reading.genitive_of(5, 7) && !reading.genitive_of(0, 3));
+    let a = rules().analyse(&toks, &[target(&toks, 3, 4), target(&toks, 7, 8)]);
+    assert_eq!(a.hits[0], [(-1.0, 0)]);
+    assert_eq!(a.hits[1], [(1.0, 5)]);
 }

@@ -7,7 +7,6 @@ use super::head::{train_stance_head, StanceHead, StanceHeadConfig, HEAD_FILE};
 use super::{claims_near, document_claims, RuleStance, StanceStage, MODEL_SUBDIR};
 use crate::doc::{Claim, Document};
 use crate::error::{Error, Result};
-use crate::{Config, Pipeline};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -26,14 +25,16 @@ pub struct StanceTrainConfig {
 }
 
 /// Every gold pair of `config.gold` the system finds a target for, with the head's input:
-/// the documents go through the default pipeline (accurate NER, vectors kept) and the rules.
+/// the documents go through `pipeline_fn` (which keeps the vectors) and the rules.
 /// Returns the number of gold pairs read and the pairs found.
-pub fn collect_training_pairs(config: &StanceTrainConfig) -> Result<(usize, Vec<TrainingPair>)> {
-    let pipeline = Pipeline::new(&Config { models_dir: config.models_dir.clone(), keep_vectors: true, ..Config::default() })?;
+pub fn collect_training_pairs(
+    pipeline_fn: &(dyn Fn(&str) -> Document + Sync),
+    config: &StanceTrainConfig,
+) -> Result<(usize, Vec<TrainingPair>)> {
     let stage = StanceStage::load(&config.models_dir, &[])?.without_head();
     let (mut pairs, mut training) = (0, Vec::new());
     for gold in &config.gold {
-        let (n, mut found) = training_pairs(&|text: &str| pipeline.analyze_text("gold", text), &stage, gold, &config.data_dir)?;
+        let (n, mut found) = training_pairs(pipeline_fn, &stage, gold, &config.data_dir)?;
         pairs += n;
         training.append(&mut found);
     }
@@ -47,7 +48,7 @@ pub fn write_training_pairs(path: &Path, training: &[TrainingPair]) -> Result<()
         out.push_str(&serde_json::to_string(p).map_err(|e| Error::io(path, std::io::Error::other(e)))?);
         out.push('\n');
     }
-    crate::report::write_atomically(path, out.as_bytes())
+    crate::io::write_atomically(path, out.as_bytes())
 }
 
 /// One gold pair as the head sees it.
@@ -79,7 +80,7 @@ pub struct StanceTrainReport {
 }
 
 /// The training pairs of one gold file: documents analysed by `pipeline_fn`, which must keep
-/// the contextual vectors (see [`crate::pipeline::Config::keep_vectors`]); each pair's input
+/// the contextual vectors (the pipeline's `keep_vectors`); each pair's input
 /// is computed by `stage` on the system stance target that overlaps the gold target most.
 pub fn training_pairs(
     pipeline_fn: &(dyn Fn(&str) -> Document + Sync),
@@ -108,8 +109,8 @@ pub fn training_pairs(
 }
 
 /// Collects the training pairs, fits the head and writes it to `models_dir/stance/head.bin`.
-pub fn train_stance(config: &StanceTrainConfig) -> Result<StanceTrainReport> {
-    let (pairs, training) = collect_training_pairs(config)?;
+pub fn train_stance(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), config: &StanceTrainConfig) -> Result<StanceTrainReport> {
+    let (pairs, training) = collect_training_pairs(pipeline_fn, config)?;
     let head_path = config.models_dir.join(MODEL_SUBDIR).join(HEAD_FILE);
     fit_and_write(pairs, &training, &config.head, &head_path)
 }
