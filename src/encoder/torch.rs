@@ -217,6 +217,9 @@ fn copy_weights(
     Ok(())
 }
 
+// The same trait over the same configuration as the candle backend, so the first lines of
+// each method read alike; what the two share in substance (checking and padding a batch) is
+// `pad_batch`, written once.
 impl Encoder for TorchEncoder {
     fn dim(&self) -> usize {
         self.cfg.hidden

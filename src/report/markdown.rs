@@ -52,6 +52,7 @@ pub(crate) fn head(report: &Report) -> String {
     md
 }
 
+// Like the entity table's rows above, a table row of its own columns: the shape is Markdown's.
 /// One row of the documents table.
 pub(crate) fn document_row(d: &DocumentSummary) -> String {
     let mut md = String::new();
