@@ -269,8 +269,10 @@ impl StanceStage {
             let Some(frames) = sep.and_then(|l| self.frames.lookup(l, Some(l))).or_else(|| self.frames.lookup(t.form, t.lemma)) else {
                 continue;
             };
+            // Whether the trigger is passive is the trigger's, not its frames': asked once.
+            let passive = is_passive(toks, &clause, i);
             for f in frames {
-                reading.apply_frame(f, i, factor[i], targets, &mut found);
+                reading.apply_frame(f, i, passive, factor[i], targets, &mut found);
             }
         }
         let FrameHits { hits, agent_of, consumed, speaker, said } = found;
@@ -588,12 +590,11 @@ struct Reading<'r, 'a> {
 }
 
 impl Reading<'_, '_> {
-    /// Applies frame `f` of the trigger at `i` (scaled by the trigger's shift `factor`) to
-    /// every target whose slot it fills.
-    fn apply_frame(&self, f: &Frame, i: usize, factor: f32, targets: &[Target], found: &mut FrameHits) {
+    /// Applies frame `f` of the trigger at `i` (`passive` when the trigger is; scaled by its
+    /// shift `factor`) to every target whose slot it fills.
+    fn apply_frame(&self, f: &Frame, i: usize, passive: bool, factor: f32, targets: &[Target], found: &mut FrameHits) {
         let (toks, clause) = (self.toks, self.clause);
         let verb = toks[i].pos != Some(Pos::NOUN);
-        let passive = is_passive(toks, clause, i);
         // A filled slot owns the trigger even when what fills it is no target: the *Kritik an
         // der Reform* is not about whoever stands nearby.
         let owned = match f.role {
