@@ -13,7 +13,7 @@ mkdir -p logs
 for target in "${targets[@]}"; do
     mkdir -p "corpus/$target"
     RUSTC_BOOTSTRAP="${RUSTC_BOOTSTRAP:-1}" cargo fuzz run -O "$target" "corpus/$target" -- \
-        -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \
+        -max_total_time="$seconds" -timeout=120 -rss_limit_mb=4096 -max_len=65536 -print_final_stats=1 \
         > "logs/$target.log" 2>&1
     echo "$target: exit $?; $(grep -E '^stat::number_of_executed_units|^#[0-9]+ +DONE' "logs/$target.log" | tr '\n' ' ')"
 done
