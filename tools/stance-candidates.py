@@ -20,6 +20,24 @@ tests/data/stance-guidelines.md), and `--assemble` turns their labels into the g
         --candidates target/stance-cand2/candidates.jsonl >> tests/data/stance-train.jsonl
 
 The second round's `--exclude` read the first round's pairs, so run the first assembly before it.
+
+    # third round: every document no gold file uses, plus the training documents again; an
+    # actor may come back in up to three sentences of a document (pairs already labelled are
+    # left out), pairs with no polar word kept with probability 0.35
+    python3 tools/stance-candidates.py --data ../shared/data --docs 100000 --seed 9 --filter \
+        --reuse tests/data/stance-train.jsonl --per-actor 3 --keep-plain 0.35 --out target/stance-cand3
+    # whole documents drawn at random up to 8,400 candidates, in 7 batches for 7 labellers,
+    # and 400 of them drawn again for a second, blind labelling (agreement)
+    python3 tools/stance-candidates.py --split 7 --limit 8400 --blind 400 --seed 9 \
+        --candidates target/stance-cand3/candidates.jsonl
+    # target precision on dev: every stance target lesart finds in 80 dev articles, labelled
+    # actor or not (skip); never trained on
+    python3 tools/stance-candidates.py --data ../shared/data --only tests/data/stance-dev.jsonl \
+        --docs 80 --seed 10 --per-actor 99 --out target/stance-targets-dev
+    # a skip rate near one half asked for more batches: the next documents in the same order,
+    # batches of about 1,200 (the first seven batches and the blind sample come out unchanged)
+    python3 tools/stance-candidates.py --split 7 --limit 8400 --extra 4000 --blind 400 --seed 9 \
+        --candidates target/stance-cand3/candidates.jsonl
 """
 import argparse, csv, json, os, random, subprocess, sys, tempfile
 
@@ -42,13 +60,28 @@ def candidates(args):
         for l in open(g, encoding="utf-8"):
             r = json.loads(l)
             used.add((r["corpus"], r["doc"]))
+    labelled = set()
+    for g in args.reuse:
+        for l in open(g, encoding="utf-8"):
+            r = json.loads(l)
+            labelled.add((r["corpus"], r["doc"], r["sentence"][0], r["target"][0]))
     rng = random.Random(args.seed)
     picked = []
-    for corpus, share in (("gnad10k/articles.csv", 0.55), ("wikinews-quotes/train.jsonl", 0.45)):
+    if args.only:
+        # every stance target of some documents of one gold file, to measure target precision
+        docs = sorted({(json.loads(l)["corpus"], json.loads(l)["doc"]) for l in open(args.only, encoding="utf-8")})
+        rng.shuffle(docs)
+        texts = {}
+        for corpus, i in docs[: args.docs]:
+            texts.setdefault(corpus, corpus_texts(args.data, corpus))
+            picked.append((corpus, i, texts[corpus][i]))
+    for corpus, share in [] if args.only else (("gnad10k/articles.csv", 0.55), ("wikinews-quotes/train.jsonl", 0.45)):
         texts = corpus_texts(args.data, corpus)
-        free = [i for i in range(len(texts)) if (corpus, i) not in used and len(texts[i]) > 300]
+        reused = sorted({d for c, d, _, _ in labelled if c == corpus})
+        free = [i for i in range(len(texts)) if (corpus, i) not in used and i not in reused and len(texts[i]) > 300]
         rng.shuffle(free)
         picked += [(corpus, i, texts[i]) for i in free[: round(args.docs * share)]]
+        picked += [(corpus, i, texts[i]) for i in reused]
     os.makedirs(args.out, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         names = {}
@@ -67,15 +100,20 @@ def candidates(args):
             if d["text"] != text:
                 print(f"{d['id']}: decoded text differs from the corpus text, skipped", file=sys.stderr)
                 continue
-            seen = set()
+            seen = {}
             prev = ""
             for s in d["sentences"]:
                 stext = text[s["start"] : s["end"]]
                 for st in s["stance"]:
                     key = st["target"].lower()
-                    if s["boilerplate"] or key in seen or (args.filter and not likely_actor(text, s, st, rng)):
+                    if s["boilerplate"] or seen.get(key, 0) >= args.per_actor:
                         continue
-                    seen.add(key)
+                    if (corpus, i, s["start"], st["start"]) in labelled:
+                        seen[key] = seen.get(key, 0) + 1
+                        continue
+                    if args.filter and not likely_actor(text, s, st, rng, args.keep_plain):
+                        continue
+                    seen[key] = seen.get(key, 0) + 1
                     n += 1
                     w.write(json.dumps({"id": n, "corpus": corpus, "doc": i, "sentence": [s["start"], s["end"]],
                                         "target": [st["start"], st["end"]], "target_text": text[st["start"]:st["end"]],
@@ -87,11 +125,11 @@ def candidates(args):
 PLACE_PREPOSITIONS = {"in", "im", "aus", "nach", "bei", "nahe", "von", "vom", "ins", "am", "auf"}
 
 
-def likely_actor(text, sentence, st, rng):
+def likely_actor(text, sentence, st, rng, keep_plain=0.5):
     """Second-round filter: no place after a preposition (*in Wien*), no name inside a
     hyphenated compound, no dateline; of the rest, pairs for which the rules found no polar
     word (no evidence; the learned head leaves evidence as the rules found it) are kept at
-    random with probability 0.5 (polar pairs are the rarer classes)."""
+    random with probability `keep_plain` (polar pairs are the rarer classes)."""
     a, b = st["start"], st["end"]
     if text[a - 1 : a] == "-" or text[b : b + 1] == "-":
         return False
@@ -103,27 +141,67 @@ def likely_actor(text, sentence, st, rng):
         after = [t for t in sentence["tokens"] if t["start"] >= b]
         if not before and after and after[0]["text"] in ("–", "-", "—", "/"):
             return False
-    return bool(st["evidence"]) or rng.random() < 0.5
+    return bool(st["evidence"]) or rng.random() < keep_plain
 
 
 def assemble(args):
     cands = {c["id"]: c for c in map(json.loads, open(args.candidates, encoding="utf-8"))}
     texts = {}
+    skipped = []
     for path in args.assemble:
         for l in open(path, encoding="utf-8"):
             if not l.strip():
                 continue
             r = json.loads(l)
-            # Skipped pairs, and the dev pairs mixed in to measure agreement, are not written.
-            if r["label"] not in ("favor", "against", "neutral") or r["id"] not in cands:
+            if r["id"] not in cands:
                 continue
             c = cands[r["id"]]
+            # Skipped pairs (no target) go to --skipped when asked for; the dev pairs mixed in
+            # to measure agreement are not written.
+            if r["label"] == "skip" and args.skipped:
+                skipped.append({"corpus": c["corpus"], "doc": c["doc"], "sentence": c["sentence"], "target": c["target"]})
+            if r["label"] not in ("favor", "against", "neutral"):
+                continue
             if c["corpus"] not in texts:
                 texts[c["corpus"]] = corpus_texts(args.data, c["corpus"])
             t0, t1 = c["target"]
             assert texts[c["corpus"]][c["doc"]][t0:t1] == c["target_text"], c
             print(json.dumps({"corpus": c["corpus"], "doc": c["doc"], "sentence": c["sentence"], "target": c["target"],
                               "label": r["label"], "holder": r.get("holder", "author")}))
+    if args.skipped:
+        with open(args.skipped, "a", encoding="utf-8") as w:
+            w.writelines(json.dumps(x) + "\n" for x in skipped)
+
+
+def split(args):
+    cands = [json.loads(l) for l in open(args.candidates, encoding="utf-8")]
+    docs = sorted({(c["corpus"], c["doc"]) for c in cands})
+    rng = random.Random(args.seed)
+    rng.shuffle(docs)
+    by_doc = {}
+    for c in cands:
+        by_doc.setdefault((c["corpus"], c["doc"]), []).append(c)
+    chosen, extra = [], [[]]
+    for d in docs:
+        if len(chosen) < args.limit:
+            chosen += by_doc[d]
+        elif sum(map(len, extra)) < args.extra:
+            if len(extra[-1]) >= -(-len(chosen) // args.split):
+                extra.append([])
+            extra[-1] += by_doc[d]
+    out = os.path.dirname(args.candidates)
+    size = -(-len(chosen) // args.split)
+    for k in range(args.split):
+        with open(os.path.join(out, f"batch-{k + 1}.jsonl"), "w", encoding="utf-8") as w:
+            w.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in chosen[k * size : (k + 1) * size])
+    for k, batch in enumerate(b for b in extra if b):
+        with open(os.path.join(out, f"batch-{args.split + 1 + k}.jsonl"), "w", encoding="utf-8") as w:
+            w.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in batch)
+    blind = sorted(rng.sample(chosen, min(args.blind, len(chosen))), key=lambda c: c["id"])
+    with open(os.path.join(out, "blind.jsonl"), "w", encoding="utf-8") as w:
+        w.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in blind)
+    print(f"{len(chosen)} candidates in {args.split} batches of up to {size}, {len(blind)} drawn for the blind labelling",
+          file=sys.stderr)
 
 
 def main():
@@ -135,10 +213,25 @@ def main():
     ap.add_argument("--lesart", default="target/release/lesart")
     ap.add_argument("--exclude", action="append", default=[], help="a gold file whose documents are not picked")
     ap.add_argument("--filter", action="store_true", help="leave out likely non-actors, prefer polar sentences")
+    ap.add_argument("--only", help="take --docs documents of this gold file instead (all their stance targets)")
+    ap.add_argument("--reuse", action="append", default=[],
+                    help="a training gold file whose documents are taken again (its pairs are not proposed twice)")
+    ap.add_argument("--per-actor", type=int, default=1, help="sentences per actor and document")
+    ap.add_argument("--keep-plain", type=float, default=0.5, help="share of pairs without a polar word kept (with --filter)")
     ap.add_argument("--assemble", nargs="*")
     ap.add_argument("--candidates")
+    ap.add_argument("--skipped", help="with --assemble: append the candidates labelled skip (no target) to this file")
+    ap.add_argument("--split", type=int, help="cut --candidates into this many batches")
+    ap.add_argument("--limit", type=int, default=8400, help="candidates to draw (whole documents) with --split")
+    ap.add_argument("--extra", type=int, default=0, help="with --split: one more batch of the next documents, this many candidates")
+    ap.add_argument("--blind", type=int, default=400, help="candidates drawn again for a second labelling")
     args = ap.parse_args()
-    assemble(args) if args.assemble else candidates(args)
+    if args.split:
+        split(args)
+    elif args.assemble:
+        assemble(args)
+    else:
+        candidates(args)
 
 
 if __name__ == "__main__":
