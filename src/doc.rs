@@ -387,6 +387,9 @@ pub struct Stance {
     pub label: StanceLabel,
     /// In [-1, 1]; negative is against.
     pub score: f32,
+    /// The calibrated probability of the label, when the learned head gave it (`None`: the
+    /// rules decided).
+    pub probability: Option<f32>,
     /// The words that carried it.
     pub evidence: Vec<Span>,
     /// The author or a source.

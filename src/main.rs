@@ -103,6 +103,11 @@ impl Common {
 
     /// The pipeline of these options, with `adjust` applied to its configuration.
     fn pipeline_with(&self, adjust: impl FnOnce(&mut Config)) -> Result<Pipeline> {
+        Ok(Pipeline::new(&self.config_with(adjust)?)?)
+    }
+
+    /// The pipeline configuration of these options, with `adjust` applied.
+    fn config_with(&self, adjust: impl FnOnce(&mut Config)) -> Result<Config> {
         let mut config = Config {
             jobs: self.jobs,
             max_file_bytes: self.max_file_size << 20,
@@ -121,7 +126,7 @@ impl Common {
             );
         }
         adjust(&mut config);
-        Ok(Pipeline::new(&config)?)
+        Ok(config)
     }
 }
 
@@ -218,11 +223,21 @@ enum TrainCommand {
         vectors_cache: Option<PathBuf>,
     },
     /// Train the stance head (models/stance/head.bin) on labelled (sentence, target) pairs:
-    /// a softmax regression over the rules' findings and the accurate NER model's vectors.
+    /// a softmax regression over the rules' findings and the accurate NER model's vectors,
+    /// calibrated on dev (temperature and polar threshold).
     Stance {
-        /// Gold pairs to train on (repeatable).
+        /// German gold pairs to train on (repeatable).
         #[arg(long, default_value = "tests/data/stance-train.jsonl")]
         gold: Vec<PathBuf>,
+        /// NewsMTSC files (English targets) to train on besides (repeatable).
+        #[arg(long, value_name = "FILE")]
+        newsmtsc: Vec<PathBuf>,
+        /// Gold pairs the temperature and the polar threshold are fitted on.
+        #[arg(long, value_name = "FILE", default_value = "tests/data/stance-dev.jsonl")]
+        calibrate: PathBuf,
+        /// Do not calibrate (temperature 1, the most probable class wins).
+        #[arg(long)]
+        no_calibrate: bool,
         /// The shared data folder the pairs' texts are read from.
         #[arg(long, default_value = "../shared/data")]
         data: PathBuf,
@@ -235,10 +250,48 @@ enum TrainCommand {
         /// Full-batch optimisation steps.
         #[arg(long, default_value_t = 400)]
         steps: usize,
-        /// Write every pair's label and head input to FILE (JSONL) instead of training.
+        /// Fit a holder part as well (a logistic regression naming author or source; not in the
+        /// shipped head: it helped dev, not held-out).
+        #[arg(long)]
+        learned_holder: bool,
+        /// Write the training pairs' labels and head inputs to FILE (JSONL) instead of training.
         #[arg(long, value_name = "FILE")]
         dump: Option<PathBuf>,
+        /// Fit on pairs read from dumps (repeatable) instead of analysing the articles;
+        /// --calibrate and --score then name dumps too, and the head is written only with --out.
+        #[arg(long, value_name = "DUMP")]
+        from: Vec<PathBuf>,
+        /// With --from: train on the first N German pairs (shuffled with --seed).
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// With --from: leave the NewsMTSC pairs of the dumps out.
+        #[arg(long)]
+        without_newsmtsc: bool,
+        /// With --from: the head without the rules' signals and evidence, frames not deciding.
+        #[arg(long)]
+        without_rules: bool,
+        /// With --from: score the head on these dumps (repeatable).
+        #[arg(long, value_name = "DUMP")]
+        score: Vec<PathBuf>,
+        /// With --from: write the head to FILE.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// With --from and --limit: the shuffle's seed.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
+}
+
+/// Gold formats of `eval stance`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum StanceFormat {
+    /// lesart's (sentence, target) pairs: offsets into the articles of ../shared/data.
+    Pairs,
+    /// NewsMTSC JSONL: English sentences with the sentiment toward each target.
+    Newsmtsc,
+    /// Candidate targets labelled actor or not (tests/data/stance-targets-dev.jsonl): the
+    /// precision and recall of the targets the stance stage proposes.
+    Targets,
 }
 
 #[derive(Subcommand)]
@@ -256,9 +309,14 @@ enum EvalCommand {
     },
     /// Stance per-class precision, recall, F1 and macro-F1 on (sentence, target) pairs.
     Stance {
-        /// Gold pairs (JSONL of offsets and labels, e.g. tests/data/stance-dev.jsonl).
+        /// Gold pairs (JSONL of offsets and labels, e.g. tests/data/stance-dev.jsonl), or a
+        /// NewsMTSC file with --format newsmtsc.
         #[arg(long)]
         gold: PathBuf,
+        /// Gold format: pairs (lesart's offsets into ../shared/data articles) or newsmtsc
+        /// (sentences with their targets; each target's label from the head, as trained).
+        #[arg(long, value_enum, default_value_t = StanceFormat::Pairs)]
+        format: StanceFormat,
         /// The shared data folder the pairs' texts are read from.
         #[arg(long, default_value = "../shared/data")]
         data: PathBuf,
@@ -363,7 +421,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold)?;
             print_report(&report, json)
         }
-        Command::Eval(EvalCommand::Stance { gold, data, show_errors, rules_only, json, common }) => {
+        Command::Eval(EvalCommand::Stance { gold, format: StanceFormat::Newsmtsc, json, common, .. }) => {
+            let config = common.config_with(|c| c.keep_vectors = true)?;
+            let report = lesart::pipeline::train::eval_stance_newsmtsc(&config, &gold)?;
+            print_report(&report, json)
+        }
+        Command::Eval(EvalCommand::Stance { gold, format: StanceFormat::Targets, data, json, common, .. }) => {
+            let pipeline = common.pipeline()?;
+            let report = lesart::stance::eval::eval_targets(&|text: &str| pipeline.analyze_text("gold", text), &gold, &data)?;
+            print_report(&report, json)
+        }
+        Command::Eval(EvalCommand::Stance { gold, format: StanceFormat::Pairs, data, show_errors, rules_only, json, common }) => {
             let pipeline = common.pipeline_with(|c| c.stance_head = !rules_only)?;
             let report = lesart::stance::eval_stance(&|text: &str| pipeline.analyze_text("gold", text), &gold, &data, show_errors)?;
             print_report(&report, json)
@@ -374,15 +442,53 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = lesart::ner::eval_file(&ner, encode.as_ref(), &gold, format, with_derived)?;
             print_report(&report, json)
         }
-        Command::Train(TrainCommand::Stance { gold, data, models, l2, steps, dump }) => {
+        Command::Train(TrainCommand::Stance {
+            gold,
+            newsmtsc,
+            calibrate,
+            no_calibrate,
+            data,
+            models,
+            l2,
+            steps,
+            learned_holder,
+            dump,
+            from,
+            limit,
+            without_newsmtsc,
+            without_rules,
+            score,
+            out,
+            seed,
+        }) => {
+            let head = lesart::stance::StanceHeadConfig { l2, steps, holder: learned_holder, ..Default::default() };
+            let calibrate = (!no_calibrate).then_some(calibrate);
+            if !from.is_empty() {
+                let config = lesart::stance::DumpTrainConfig {
+                    from,
+                    german_limit: limit,
+                    newsmtsc: !without_newsmtsc,
+                    rules: !without_rules,
+                    calibrate,
+                    score,
+                    head_out: out,
+                    seed,
+                    head,
+                };
+                let report = lesart::stance::train_from_dumps(&config)?;
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                return Ok(ExitCode::SUCCESS);
+            }
             let config = lesart::stance::StanceTrainConfig {
                 gold,
+                newsmtsc,
+                calibrate: if dump.is_some() { None } else { calibrate },
                 data_dir: data,
                 models_dir: models.unwrap_or_else(|| PathBuf::from("models")),
-                head: lesart::stance::StanceHeadConfig { l2, steps, ..Default::default() },
+                head,
             };
             if let Some(path) = dump {
-                let (pairs, training) = lesart::pipeline::train::collect_stance_pairs(&config)?;
+                let (pairs, training, _) = lesart::pipeline::train::collect_stance_pairs(&config)?;
                 lesart::stance::write_training_pairs(&path, &training)?;
                 eprintln!("{} of {pairs} pairs written to {}", training.len(), path.display());
                 return Ok(ExitCode::SUCCESS);

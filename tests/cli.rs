@@ -295,3 +295,16 @@ fn completion_scripts_know_the_subcommands_and_their_values() {
         assert!(script.contains("analyze") && script.contains("accurate"), "{shell} script lacks subcommands or values");
     }
 }
+
+#[test]
+fn stance_is_scored_on_newsmtsc_files() {
+    // Three English sentences in the NewsMTSC format (written for this test): each gold target
+    // gets the head's label over the encoder pass, as the head was trained.
+    let run = lesart(&["eval", "stance", "--format", "newsmtsc", "--gold", "tests/data/newsmtsc-sample.jsonl", "--json"]);
+    assert!(run.status.success(), "{}", show(&run));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    assert_eq!(report["pairs"], 4, "{report}");
+    let macro_f1 = report["macro_f1"].as_f64().expect("macro-F1");
+    assert!((0.0..=1.0).contains(&macro_f1), "{report}");
+    assert!(report["ece"].as_f64().is_some_and(|e| (0.0..=1.0).contains(&e)), "{report}");
+}

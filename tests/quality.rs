@@ -82,8 +82,8 @@ fn quotations_on_wikinews_dev() {
 fn stance_on_the_labelled_pairs() {
     let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
     let data = common::root().join("../shared/data");
-    // The fast NER model keeps this test to seconds; it scores dev 0.606 and held-out 0.488
-    // (README).
+    // The fast NER model keeps this test to seconds; it scores dev 0.605 and held-out 0.488
+    // (docs/measurements.md).
     let pipeline = lesart::Pipeline::new(&fast_ner()).unwrap();
     let analyse = |text: &str| pipeline.analyze_text("gold", text);
     let dev = common::root().join("tests/data/stance-dev.jsonl");
@@ -104,18 +104,22 @@ fn stance_with_the_learned_head_on_the_labelled_pairs() {
     let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
     let data = common::root().join("../shared/data");
     // The default (accurate) NER model leaves the vectors the head reads; the head was
-    // trained on tests/data/stance-train.jsonl, other articles than these. README: dev 0.648,
-    // held-out 0.566.
+    // trained on tests/data/stance-train.jsonl, other articles than these, and calibrated on
+    // dev; the rules name the holder. docs/measurements.md: dev 0.644 (holder 0.827), held-out
+    // 0.581 (holder 0.855); the floors sit 0.02 below.
     let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
     let analyse = |text: &str| pipeline.analyze_text("gold", text);
     let dev = common::root().join("tests/data/stance-dev.jsonl");
     let report = lesart::stance::eval_stance(&analyse, &dev, &data, 0).unwrap();
     eprintln!("{report}");
-    assert!(report.macro_f1 >= 0.62, "{report}");
+    assert!(report.macro_f1 >= 0.624, "{report}");
+    assert!(report.holder_accuracy >= 0.807, "{report}");
+    assert!(report.classes[0].scores.precision >= 0.58, "favor precision: {report}");
     let heldout = common::root().join("tests/data/stance-heldout.jsonl");
     let report = lesart::stance::eval_stance(&analyse, &heldout, &data, 0).unwrap();
     eprintln!("{report}");
-    assert!(report.macro_f1 >= 0.54, "{report}");
+    assert!(report.macro_f1 >= 0.561, "{report}");
+    assert!(report.holder_accuracy >= 0.835, "{report}");
     assert!(report.macro_f1 >= report.baseline_macro_f1 + 0.25, "{report}");
 }
 

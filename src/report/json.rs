@@ -146,6 +146,7 @@ impl<'a> SentenceJson<'a> {
                 end: st.span.end,
                 label: st.label,
                 score: st.score,
+                probability: st.probability,
                 evidence: &st.evidence,
                 holder: st.holder,
                 holder_span: st.holder_span,
@@ -237,6 +238,7 @@ struct StanceJson<'a> {
     end: u32,
     label: StanceLabel,
     score: f32,
+    probability: Option<f32>,
     evidence: &'a [Span],
     holder: StanceHolder,
     holder_span: Option<Span>,
@@ -310,6 +312,7 @@ pub fn read_document_line(line: &str) -> Result<Document, String> {
                 span: check(pair(st.start, st.end)?)?,
                 label: st.label,
                 score: st.score,
+                probability: st.probability,
                 evidence: st.evidence,
                 holder: st.holder,
                 holder_span,
@@ -412,6 +415,9 @@ struct StanceIn {
     end: u32,
     label: StanceLabel,
     score: f32,
+    /// Absent in annotations written before the field existed.
+    #[serde(default)]
+    probability: Option<f32>,
     evidence: Vec<Span>,
     holder: StanceHolder,
     holder_span: Option<Span>,

@@ -110,6 +110,10 @@ pub fn render_sentence(doc: &Document, index: usize, sentence: &Sentence, style:
         };
         let evidence = if st.evidence.is_empty() { String::new() } else { format!("; evidence {}", spans(&st.evidence)) };
         let painted = paint(if st.score < 0.0 { BOLD_MAGENTA } else { BOLD_CYAN }, &format!("{label} {:+.2}", st.score));
+        let painted = match st.probability {
+            Some(p) => format!("{painted} (probability {p:.2})"),
+            None => painted,
+        };
         let _ = writeln!(out, "    stance toward «{}»: {painted}, held by {holder}{evidence}", st.target);
     }
     out

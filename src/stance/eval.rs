@@ -286,3 +286,91 @@ mod tests {
         assert!((maj - (2.0 / 3.0) / 3.0).abs() < 1e-9);
     }
 }
+
+/// Target precision and recall ([`eval_targets`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TargetReport {
+    /// Articles read.
+    pub articles: usize,
+    /// Labelled candidate targets, and how many of them are actors.
+    pub labelled: usize,
+    /// See `labelled`.
+    pub actors: usize,
+    /// Share of the labelled candidates that are actors: the precision of taking every entity.
+    pub every_entity_precision: f64,
+    /// Targets the stage proposes now (among the labelled candidates), and how many are actors.
+    pub proposed: usize,
+    /// See `proposed`.
+    pub proposed_actors: usize,
+    /// Precision and recall of the proposed targets.
+    #[serde(flatten)]
+    pub scores: Scores,
+    /// Proposed targets that are not among the labelled candidates (not scored).
+    pub unlabelled: usize,
+}
+
+impl fmt::Display for TargetReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "stance targets: {} labelled candidates in {} articles, {} of them actors", self.labelled, self.articles, self.actors)?;
+        writeln!(f, "every entity a target: precision {:.3}", self.every_entity_precision)?;
+        write!(
+            f,
+            "proposed {} ({} actors): precision {:.3}, recall {:.3} ({} proposed targets not labelled)",
+            self.proposed, self.proposed_actors, self.scores.precision, self.scores.recall, self.unlabelled
+        )
+    }
+}
+
+/// Scores which stance targets the pipeline proposes against candidates labelled actor or not
+/// (`tests/data/stance-targets-dev.jsonl`: every entity of some dev articles, each labelled by
+/// the guidelines' "Target" rules).
+pub fn eval_targets(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), gold: &Path, data_dir: &Path) -> Result<TargetReport> {
+    #[derive(serde::Deserialize)]
+    struct Candidate {
+        corpus: String,
+        doc: usize,
+        target: [u32; 2],
+        actor: bool,
+    }
+    let candidates: Vec<Candidate> = crate::io::gold::read_json_lines(gold)?;
+    let mut labels: HashMap<(String, usize), HashMap<(u32, u32), bool>> = HashMap::new();
+    for c in &candidates {
+        labels.entry((c.corpus.clone(), c.doc)).or_default().insert((c.target[0], c.target[1]), c.actor);
+    }
+    let mut corpora: HashMap<String, Vec<String>> = HashMap::new();
+    for (corpus, _) in labels.keys() {
+        if !corpora.contains_key(corpus) {
+            corpora.insert(corpus.clone(), load_corpus(&data_dir.join(corpus))?);
+        }
+    }
+    let mut wanted = Vec::new();
+    for (corpus, doc) in labels.keys() {
+        let text = corpora[corpus].get(*doc).ok_or_else(|| Error::Usage(format!("{}: no document {doc} in {corpus}", gold.display())))?;
+        wanted.push(((corpus.clone(), *doc), text.as_str()));
+    }
+    let docs: Vec<((String, usize), Document)> = wanted.par_iter().map(|(key, text)| (key.clone(), pipeline_fn(text))).collect();
+    let (mut proposed, mut proposed_actors, mut unlabelled) = (0usize, 0usize, 0usize);
+    for (key, doc) in &docs {
+        let known = &labels[key];
+        for st in doc.sentences.iter().flat_map(|s| &s.stance) {
+            match known.get(&(st.span.start, st.span.end)) {
+                Some(&actor) => {
+                    proposed += 1;
+                    proposed_actors += usize::from(actor);
+                }
+                None => unlabelled += 1,
+            }
+        }
+    }
+    let actors = candidates.iter().filter(|c| c.actor).count();
+    Ok(TargetReport {
+        articles: docs.len(),
+        labelled: candidates.len(),
+        actors,
+        every_entity_precision: actors as f64 / candidates.len().max(1) as f64,
+        proposed,
+        proposed_actors,
+        scores: Scores::from_counts(proposed_actors as u64, proposed as u64, actors as u64),
+        unlabelled,
+    })
+}

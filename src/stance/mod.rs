@@ -18,6 +18,7 @@
 //! The holder is the source of the claim whose message holds the evidence (or, without
 //! evidence, the target), else the author.
 
+pub mod actors;
 pub mod eval;
 pub mod frames;
 pub mod head;
@@ -31,7 +32,8 @@ pub use head::{feature_count, pair_features, train_stance_head, RuleSignals, Sta
 pub use lexicon::{verb_candidates, Lexicon, Scope};
 pub use summary::{summarize, ActorStance, StanceSummary, StrongSentence};
 pub use train::{
-    collect_training_pairs, train_stance, training_pairs, write_training_pairs, StanceTrainConfig, StanceTrainReport, TrainingPair,
+    calibrate, collect_training_pairs, fit_head, newsmtsc_pairs, read_training_pairs, score_pairs, train_from_dumps, train_stance,
+    training_pairs, write_training_pairs, DumpTrainConfig, DumpTrainReport, PairScores, StanceTrainConfig, StanceTrainReport, TrainingPair,
 };
 
 use crate::doc::{Claim, Document, Pos, Sentence, Span, Stance, StanceHolder, StanceLabel, Text};
@@ -83,6 +85,8 @@ pub struct StanceStage {
     /// The learned head, when `models/stance/head.bin` exists.
     head: Option<StanceHead>,
     head_path: PathBuf,
+    /// Only entities that are actors become targets ([`actors::is_actor`]).
+    actors_only: bool,
 }
 
 impl StanceStage {
@@ -102,7 +106,7 @@ impl StanceStage {
         }
         let head_path = dir.join(HEAD_FILE);
         let head = if head_path.exists() { Some(StanceHead::load(&head_path)?) } else { None };
-        Ok(StanceStage { lexicon, frames, targets: users, params: Params::default(), head, head_path })
+        Ok(StanceStage { lexicon, frames, targets: users, params: Params::default(), head, head_path, actors_only: true })
     }
 
     /// Checks that the head reads what the NER model leaves: token vectors of `vector_dim`
@@ -124,6 +128,18 @@ impl StanceStage {
     /// The same stage with the rules alone deciding (no learned head).
     pub fn without_head(mut self) -> StanceStage {
         self.head = None;
+        self
+    }
+
+    /// The learned head, when loaded.
+    pub fn head(&self) -> Option<&StanceHead> {
+        self.head.as_ref()
+    }
+
+    /// The same stage with every named entity a target, actor or not (as before the actor
+    /// filter; for measuring it).
+    pub fn with_every_entity(mut self) -> StanceStage {
+        self.actors_only = false;
         self
     }
 
@@ -155,9 +171,16 @@ impl StanceStage {
         self.rule_stances(text, sentence, claims, head.is_some())
             .into_iter()
             .map(|RuleStance { mut stance, signals, features }| {
-                if let Some((label, score)) = head.zip(features).filter(|_| !signals.framed).and_then(|(h, x)| h.predict(&x)) {
+                let (Some(h), Some(x)) = (head, features) else { return stance };
+                if let Some((label, score, probability)) = h.predict(&x).filter(|_| !signals.framed) {
                     stance.label = label;
                     stance.score = score;
+                    stance.probability = Some(probability);
+                }
+                match h.holder_is_source(&x, stance.holder == StanceHolder::Source) {
+                    Some(false) => (stance.holder, stance.holder_span) = (StanceHolder::Author, None),
+                    Some(true) if stance.holder == StanceHolder::Author => stance.holder = StanceHolder::Source,
+                    _ => {}
                 }
                 stance
             })
@@ -173,17 +196,39 @@ impl StanceStage {
             return Vec::new();
         }
         let targets = self.find_targets(text, sentence, &toks);
+        self.stances_of(sentence, claims, &toks, &targets, features)
+    }
+
+    /// The rules' stance on given spans of a sentence (gold targets, as training and the
+    /// evaluation on NewsMTSC read them) with the head's input; spans outside the sentence's
+    /// tokens are left out.
+    pub fn rule_stances_on(&self, text: &Text, sentence: &Sentence, claims: &[&Claim], spans: &[Span]) -> Vec<RuleStance> {
+        let mut toks = views(text, sentence);
+        self.mark_past_tense_verbs(&mut toks);
+        let targets: Vec<Target> = spans
+            .iter()
+            .filter_map(|&span| {
+                let ts = toks.partition_point(|t| t.span.end <= span.start);
+                let te = toks.partition_point(|t| t.span.start < span.end);
+                (ts < te).then(|| Target { name: text.slice(span).into(), span, ts, te })
+            })
+            .collect();
+        self.stances_of(sentence, claims, &toks, &targets, true)
+    }
+
+    /// The rules' stance on each of `targets`, with the head's input when asked for.
+    fn stances_of(&self, sentence: &Sentence, claims: &[&Claim], toks: &[Tok], targets: &[Target], features: bool) -> Vec<RuleStance> {
         if targets.is_empty() {
             return Vec::new();
         }
-        let a = self.analyse(&toks, &targets);
+        let a = self.analyse(toks, targets);
         let vectors = sentence.vectors.as_ref().filter(|_| features);
         let words: Vec<bool> = toks.iter().map(|t| t.word).collect();
         targets
             .iter()
             .enumerate()
             .map(|(k, t)| {
-                let (stance, signals) = self.stance_for(k, t, &toks, &a, claims);
+                let (stance, signals) = self.stance_for(k, t, toks, &a, claims);
                 let features = vectors.and_then(|v| {
                     let evidence: Vec<usize> = stance.evidence.iter().map(|e| toks.partition_point(|t| t.span.start < e.start)).collect();
                     pair_features(&v.side, &words, t.ts, t.te, &evidence, &signals, self.params.threshold)
@@ -230,6 +275,10 @@ impl StanceStage {
             let ts = toks.partition_point(|t| t.span.end <= e.span.start);
             let te = toks.partition_point(|t| t.span.start < e.span.end).max(ts + 1).min(toks.len());
             if ts >= toks.len() {
+                continue;
+            }
+            let previous = ts.checked_sub(1).map_or("", |i| toks[i].lower.as_str());
+            if self.actors_only && !actors::is_actor(&actors::Mention::of(text, e, previous)) {
                 continue;
             }
             out.push(Target { name: text.slice(e.span).into(), span: e.span, ts, te });
@@ -427,7 +476,7 @@ impl StanceStage {
             source: !own.is_empty(),
             framed: !a.hits[k].is_empty(),
         };
-        (Stance { target: t.name.clone(), span: t.span, label, score, evidence, holder, holder_span }, signals)
+        (Stance { target: t.name.clone(), span: t.span, label, score, probability: None, evidence, holder, holder_span }, signals)
     }
 }
 
