@@ -476,8 +476,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     head,
                 };
                 let report = lesart::stance::train_from_dumps(&config)?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
-                return Ok(ExitCode::SUCCESS);
+                return print_json(&report);
             }
             let config = lesart::stance::StanceTrainConfig {
                 gold,
@@ -494,8 +493,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             let report = lesart::pipeline::train::train_stance(&config)?;
-            println!("{}", serde_json::to_string_pretty(&report)?);
-            Ok(ExitCode::SUCCESS)
+            print_json(&report)
         }
         Command::Train(TrainCommand::Ner { data, models, part, epochs, seed, head_epochs, fusion_weight, vectors_cache }) => {
             let dir = models.unwrap_or_else(|| PathBuf::from("models"));
@@ -507,7 +505,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if perceptron {
                 let config = lesart::ner::TrainConfig { epochs, seed, ..lesart::ner::TrainConfig::standard(&data, &dir) };
                 let report = lesart::ner::train(&config)?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                print_json(&report)?;
             }
             if head {
                 let config = lesart::ner::HeadTrainConfig::standard(
@@ -517,16 +515,25 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     lesart::ner::HeadConfig { epochs: head_epochs, seed, fusion_weight, ..Default::default() },
                 );
                 let report = lesart::ner::train_contextual(&config)?;
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                print_json(&report)?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::BuildLexicon { tsv, out } => {
             let stats = lesart::morphology::lexicon::build(&tsv, &out)?;
-            println!("{stats}");
+            writeln!(std::io::stdout().lock(), "{stats}")?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Prints a training report as pretty JSON; a closed pipe ends the run quietly, as for the
+/// other reports.
+fn print_json<R: serde::Serialize>(report: &R) -> Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, report)?;
+    writeln!(out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_report<R: std::fmt::Display + serde::Serialize>(report: &R, json: bool) -> Result<ExitCode> {
