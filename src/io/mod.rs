@@ -14,3 +14,19 @@ pub use metrics::Scores;
 /// them as one set of batches, and the runs have this size whatever the thread count, so
 /// results never depend on it.
 pub const SENTENCE_RUN: usize = 32;
+
+/// Items a parallel map over whole documents takes at a time ([`par_map_in_runs`]).
+pub const DOCUMENT_RUN: usize = 256;
+
+/// `f` over every item on all workers, results in the items' order, [`DOCUMENT_RUN`] items at a
+/// time. The pipeline parallelises inside each document, and a rayon worker that waits for
+/// that work steals further items onto its own stack: thousands of small items at once (one
+/// sentence each) overflowed it. Runs bound how deep that goes.
+pub fn par_map_in_runs<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use rayon::prelude::*;
+    let mut out = Vec::with_capacity(items.len());
+    for run in items.chunks(DOCUMENT_RUN) {
+        out.par_extend(run.par_iter().map(&f));
+    }
+    out
+}

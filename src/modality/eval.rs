@@ -19,7 +19,6 @@
 use crate::doc::{Document, Span};
 use crate::error::Result;
 use crate::io::{gold::read_json_lines, Scores};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::Path;
@@ -160,7 +159,7 @@ pub fn eval_quotes(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), gold: &Path)
     let (mut message, mut source, mut cue) = (Tally::default(), Tally::default(), Tally::default());
     let articles: Vec<GoldArticle> = read_json_lines(gold)?;
     // Articles are independent: analyse them on all workers.
-    let docs: Vec<Document> = articles.par_iter().map(|a| pipeline_fn(&a.text)).collect();
+    let docs: Vec<Document> = crate::io::par_map_in_runs(&articles, |a| pipeline_fn(&a.text));
     for (article, doc) in articles.iter().zip(&docs) {
         let claims: Vec<_> = doc.sentences.iter().flat_map(|s| &s.claims).collect();
         report.articles += 1;

@@ -3,7 +3,6 @@
 use crate::doc::{Document, Span, StanceHolder, StanceLabel};
 use crate::error::{Error, Result};
 use crate::io::Scores;
-use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -60,8 +59,8 @@ pub struct StanceError {
     pub evidence: Vec<String>,
 }
 
-/// Per-class scores and macro-F1 of a confusion matrix.
-fn scores(conf: &[[usize; 3]; 3]) -> (Vec<ClassScores>, f64) {
+/// Per-class scores and macro-F1 of a confusion matrix (`conf[gold][system]`).
+pub(crate) fn scores(conf: &[[usize; 3]; 3]) -> (Vec<ClassScores>, f64) {
     let classes: Vec<ClassScores> = StanceLabel::ALL
         .iter()
         .enumerate()
@@ -164,22 +163,35 @@ impl GoldDocuments {
     pub(crate) fn load(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), gold: &Path, data_dir: &Path) -> Result<GoldDocuments> {
         let text = std::fs::read_to_string(gold).map_err(|e| Error::io(gold, e))?;
         let pairs = parse_gold(&text, gold)?;
-        let mut corpora: HashMap<String, Vec<String>> = HashMap::new();
-        for g in &pairs {
-            if !corpora.contains_key(&g.corpus) {
-                corpora.insert(g.corpus.clone(), load_corpus(&data_dir.join(&g.corpus))?);
-            }
-        }
-        // Each document once (texts borrowed from `corpora`, complete by now).
-        let mut wanted: HashMap<(String, usize), &str> = HashMap::new();
-        for g in &pairs {
-            let texts = corpora.get(&g.corpus).map(Vec::as_slice).unwrap_or(&[]);
-            let t = texts.get(g.doc).ok_or_else(|| Error::Usage(format!("{}: no document {} in {}", gold.display(), g.doc, g.corpus)))?;
-            wanted.insert((g.corpus.clone(), g.doc), t.as_str());
-        }
-        let docs = wanted.par_iter().map(|(key, t)| (key.clone(), pipeline_fn(t))).collect();
+        let docs = analyse_documents(pipeline_fn, pairs.iter().map(|g| (g.corpus.clone(), g.doc)), gold, data_dir)?;
         Ok(GoldDocuments { pairs, docs })
     }
+}
+
+/// Runs `pipeline_fn`, on all workers, on each document a gold file names (corpus and index,
+/// each once; texts from `data_dir`); a document the corpus lacks is an error naming `gold`.
+fn analyse_documents(
+    pipeline_fn: &(dyn Fn(&str) -> Document + Sync),
+    keys: impl Iterator<Item = (String, usize)>,
+    gold: &Path,
+    data_dir: &Path,
+) -> Result<HashMap<(String, usize), Document>> {
+    let keys: std::collections::BTreeSet<(String, usize)> = keys.collect();
+    let mut corpora: HashMap<&str, Vec<String>> = HashMap::new();
+    for (corpus, _) in &keys {
+        if !corpora.contains_key(corpus.as_str()) {
+            corpora.insert(corpus, load_corpus(&data_dir.join(corpus))?);
+        }
+    }
+    let mut wanted: Vec<(&(String, usize), &str)> = Vec::with_capacity(keys.len());
+    for key in &keys {
+        let (corpus, doc) = key;
+        let text =
+            corpora[corpus.as_str()].get(*doc).ok_or_else(|| Error::Usage(format!("{}: no document {doc} in {corpus}", gold.display())))?;
+        wanted.push((key, text));
+    }
+    let docs = crate::io::par_map_in_runs(&wanted, |(_, text)| pipeline_fn(text));
+    Ok(wanted.into_iter().map(|(key, _)| key.clone()).zip(docs).collect())
 }
 
 /// Runs `pipeline_fn` on every document the gold file names (texts from `data_dir`) and
@@ -337,18 +349,7 @@ pub fn eval_targets(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), gold: &Path
     for c in &candidates {
         labels.entry((c.corpus.clone(), c.doc)).or_default().insert((c.target[0], c.target[1]), c.actor);
     }
-    let mut corpora: HashMap<String, Vec<String>> = HashMap::new();
-    for (corpus, _) in labels.keys() {
-        if !corpora.contains_key(corpus) {
-            corpora.insert(corpus.clone(), load_corpus(&data_dir.join(corpus))?);
-        }
-    }
-    let mut wanted = Vec::new();
-    for (corpus, doc) in labels.keys() {
-        let text = corpora[corpus].get(*doc).ok_or_else(|| Error::Usage(format!("{}: no document {doc} in {corpus}", gold.display())))?;
-        wanted.push(((corpus.clone(), *doc), text.as_str()));
-    }
-    let docs: Vec<((String, usize), Document)> = wanted.par_iter().map(|(key, text)| (key.clone(), pipeline_fn(text))).collect();
+    let docs = analyse_documents(pipeline_fn, labels.keys().cloned(), gold, data_dir)?;
     let (mut proposed, mut proposed_actors, mut unlabelled) = (0usize, 0usize, 0usize);
     for (key, doc) in &docs {
         let known = &labels[key];

@@ -196,14 +196,13 @@ impl StanceHead {
         if n == 0 || rules.len() != n || gold.len() != n {
             return Err(Error::Usage("holder rows and labels do not match".into()));
         }
-        let mut z = self.standardizer.apply_all(rows.iter().copied());
+        let z = self.standardizer.apply_all(rows.iter().copied());
         // One more column: the rules' holder, appended row by row.
         let mut with_rules = Vec::with_capacity(n * (self.features + 1));
         for (row, &r) in z.chunks_exact(self.features).zip(rules) {
             with_rules.extend_from_slice(row);
             with_rules.push(if r { 1.0 } else { 0.0 });
         }
-        z.clear();
         let labels: Vec<usize> = gold.iter().map(|&g| usize::from(g)).collect();
         let unbalanced = StanceHeadConfig { balanced: false, ..config.clone() };
         let (weights, bias) = fit_softmax(&with_rules, self.features + 1, &labels, 2, &unbalanced)?;

@@ -10,11 +10,10 @@
 //! scores such a file exactly as `lesart eval stance` scores the articles.
 
 use super::eval::GoldDocuments;
-use super::head::{label_of, train_stance_head, StanceHead, StanceHeadConfig, HEAD_FILE};
+use super::head::{train_stance_head, StanceHead, StanceHeadConfig, HEAD_FILE};
 use super::{claims_near, document_claims, RuleStance, StanceStage, MODEL_SUBDIR};
 use crate::doc::{Claim, Document, Span, StanceHolder};
 use crate::error::{Error, Result};
-use crate::io::Scores;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -165,15 +164,9 @@ pub fn newsmtsc_pairs(
     stage: &StanceStage,
     gold: &Path,
 ) -> Result<(usize, Vec<TrainingPair>)> {
-    use rayon::prelude::*;
     let lines: Vec<NewsMtscLine> = crate::io::gold::read_json_lines(gold)?;
     let targets = lines.iter().map(|l| l.targets.len()).sum();
-    // In runs of 256 sentences: the pipeline parallelises inside, and rayon workers that wait
-    // on it steal further sentences on their own stack, which thousands of small tasks overflow.
-    let pairs = lines
-        .chunks(256)
-        .flat_map(|run| run.par_iter().flat_map_iter(|line| pairs_of_line(pipeline_fn, stage, gold, line)).collect::<Vec<_>>())
-        .collect();
+    let pairs = crate::io::par_map_in_runs(&lines, |line| pairs_of_line(pipeline_fn, stage, gold, line)).into_iter().flatten().collect();
     Ok((targets, pairs))
 }
 
@@ -259,11 +252,8 @@ fn decide(head: Option<&StanceHead>, p: &TrainingPair) -> (usize, Option<f32>) {
     if !p.found {
         return (2, None);
     }
-    match head.filter(|_| !p.framed).and_then(|h| h.probs(&p.features)) {
-        Some(probs) => {
-            let label = label_of(&probs, head.map_or(0.0, |h| h.calibration().1)).index();
-            (label, Some(probs[label]))
-        }
+    match head.filter(|_| !p.framed).and_then(|h| h.predict(&p.features)) {
+        Some((label, _, probability)) => (label.index(), Some(probability)),
         None => (p.rule_label, None),
     }
 }
@@ -293,19 +283,15 @@ pub fn score_pairs(head: Option<&StanceHead>, pairs: &[TrainingPair]) -> PairSco
             b.2 += usize::from(label == p.label);
         }
     }
-    let class = |c: usize| {
-        let predicted: usize = (0..3).map(|g| conf[g][c]).sum();
-        Scores::from_counts(conf[c][c] as u64, predicted as u64, conf[c].iter().sum::<usize>() as u64)
-    };
-    let classes: Vec<Scores> = (0..3).map(class).collect();
+    let (classes, macro_f1) = super::eval::scores(&conf);
     let decided: usize = bins.iter().map(|b| b.0).sum();
     let ece = bins.iter().filter(|b| b.0 > 0).map(|b| (b.1 / b.0 as f64 - b.2 as f64 / b.0 as f64).abs() * b.0 as f64).sum::<f64>()
         / decided.max(1) as f64;
     PairScores {
         pairs: pairs.len(),
-        f1: [classes[0].f1, classes[1].f1, classes[2].f1],
-        favor_precision: classes[0].precision,
-        macro_f1: Scores::macro_average(classes.iter()).f1,
+        f1: [classes[0].scores.f1, classes[1].scores.f1, classes[2].scores.f1],
+        favor_precision: classes[0].scores.precision,
+        macro_f1,
         holders,
         holder_accuracy: holder_ok as f64 / holders.max(1) as f64,
         ece,
@@ -368,8 +354,9 @@ pub fn fit_head(
     let mut per_class = [0usize; 3];
     labels.iter().for_each(|&l| per_class[l] += 1);
     let correct = rows.iter().zip(&labels).filter(|(x, &l)| head.predict(x).is_some_and(|(label, ..)| label.index() == l)).count();
-    let with_holder: Vec<&TrainingPair> = training.iter().filter(|p| p.holder_source.is_some()).collect();
-    if config.holder && !with_holder.is_empty() {
+    let with_holder: Vec<&TrainingPair> =
+        if config.holder { training.iter().filter(|p| p.holder_source.is_some()).collect() } else { Vec::new() };
+    if !with_holder.is_empty() {
         let rows: Vec<&[f32]> = with_holder.iter().map(|p| p.features.as_slice()).collect();
         let rules: Vec<bool> = with_holder.iter().map(|p| p.rule_holder_source).collect();
         let gold: Vec<bool> = with_holder.iter().map(|p| p.holder_source == Some(true)).collect();
