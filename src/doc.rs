@@ -513,12 +513,15 @@ pub struct Document {
     pub boilerplate: Vec<Boilerplate>,
     /// Sentences in text order, filled by the segmenter.
     pub sentences: Vec<Sentence>,
+    /// The other fields of a JSON Lines input record (title, url, date, …), passed through
+    /// to the annotation untouched; `None` for other inputs.
+    pub metadata: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 impl Document {
     /// A fresh document with no annotations.
     pub fn new(id: impl Into<String>, text: String, encoding: &'static str) -> Document {
-        Document { id: id.into(), encoding, text: Text::new(text), boilerplate: Vec::new(), sentences: Vec::new() }
+        Document { id: id.into(), encoding, text: Text::new(text), boilerplate: Vec::new(), sentences: Vec::new(), metadata: None }
     }
 
     /// The text a span covers.
@@ -605,7 +608,8 @@ impl Document {
             .map(|b| Boilerplate { span: Span::new(b.span.start - start, b.span.end - start), kind: b.kind })
             .collect();
         let text = self.text.slice(Span::new(start, end)).to_string();
-        let section = Document { id: self.id.clone(), encoding: self.encoding, text: Text::new(text), boilerplate, sentences };
+        let section =
+            Document { id: self.id.clone(), encoding: self.encoding, text: Text::new(text), boilerplate, sentences, metadata: None };
         (section, start)
     }
 

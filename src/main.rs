@@ -22,6 +22,25 @@ struct Cli {
 enum Command {
     /// Analyse files and directories; writes annotations.jsonl, report.json, report.md and report.html.
     Analyze(AnalyzeArgs),
+    /// Analyse JSON Lines documents from standard input: one annotation line per input line on
+    /// standard output, in order, flushed as it goes.
+    ///
+    /// Each line is a record {"id": …, "text": …, …}; its other fields go into the annotation's
+    /// "metadata". A line that gives no document becomes {"id", "line", "input", "error"} in its
+    /// place, a blank line stays blank, and the stream goes on (exit status 0: every line is
+    /// answered). Models are loaded once; lines are analysed in parallel and written in order.
+    ///
+    ///   lesart stream < docs.jsonl > annotations.jsonl
+    ///   cat -n docs.jsonl | parallel --pipe -k lesart stream --numbered --name docs.jsonl
+    Stream(StreamArgs),
+    /// Build report.json, report.md and report.html from annotation files.
+    ///
+    /// Takes annotations.jsonl files (gzip-compressed or not) and folders of them (*.jsonl,
+    /// *.jsonl.gz and part-* files), in any split and any order: the report equals the one
+    /// `analyze` writes for the same documents.
+    ///
+    ///   lesart report run-a/annotations.jsonl parts/ --out report/
+    Report(ReportArgs),
     /// Print each sentence of a file with its annotations.
     Inspect(InspectArgs),
     /// Put articles side by side.
@@ -155,6 +174,42 @@ struct AnalyzeArgs {
     resume: bool,
     #[command(flatten)]
     common: Common,
+}
+
+#[derive(Args)]
+struct StreamArgs {
+    /// The file the lines come from: ids become NAME#id and error records name NAME:LINE, as
+    /// `analyze NAME` gives them.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Each line starts with its line number and a tab (as `cat -n` writes it): ids and error
+    /// records use that number, so a part of a file gives the lines the whole file would.
+    #[arg(long)]
+    numbered: bool,
+    /// No summary line on standard error.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Annotation files (.jsonl, .jsonl.gz) and folders of them.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output directory for report.json, report.md and report.html.
+    #[arg(long, short, default_value = "lesart-out")]
+    out: PathBuf,
+    /// Directory with lesart's models (the gazetteers that group entities) [default: $LESART_MODELS, ./models, or the build's models/].
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Worker threads (0 = one per core).
+    #[arg(long, short = 'j', default_value_t = 0)]
+    jobs: usize,
+    /// No summary line.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -400,6 +455,8 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Analyze(args) => analyze(args),
+        Command::Stream(args) => stream(args),
+        Command::Report(args) => report_command(args),
         Command::Inspect(args) => inspect(args),
         Command::Compare(args) => compare(args),
         Command::Completions { shell } => {
@@ -595,6 +652,47 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         );
     }
     Ok(if run.report.skipped.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn stream(args: StreamArgs) -> Result<ExitCode> {
+    let pipeline = args.common.pipeline()?;
+    stop_on_signal(&pipeline)?;
+    let options =
+        report::stream::StreamOptions { name: args.name, numbered: args.numbered, max_line_bytes: args.common.max_file_size << 20 };
+    let stdout = std::io::stdout().lock();
+    let summary = report::stream::stream(&pipeline, std::io::stdin(), std::io::BufWriter::with_capacity(1 << 16, stdout), &options)?;
+    if summary.stopped {
+        eprintln!("lesart: stream stopped after {} lines", summary.lines);
+        return Ok(ExitCode::from(STOPPED));
+    }
+    if !args.quiet {
+        let memory = lesart::pipeline::peak_memory_bytes().map(|b| format!(", peak memory {} MiB", b >> 20)).unwrap_or_default();
+        eprintln!(
+            "lesart: {} lines: {} documents, {} error records; {} words in {:.2} s ({:.0} words/s{memory})",
+            summary.lines,
+            summary.documents,
+            summary.errors,
+            summary.words,
+            summary.elapsed.as_secs_f64(),
+            summary.words as f64 / summary.elapsed.as_secs_f64().max(1e-9),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn report_command(args: ReportArgs) -> Result<ExitCode> {
+    let models = args.models.unwrap_or_else(lesart::pipeline::default_models_dir);
+    let reduced = report::report_from_annotations(&args.paths, &models, args.jobs, &args.out)?;
+    if !args.quiet {
+        eprintln!(
+            "lesart: {} annotation files: {} documents, {} skipped inputs → {}",
+            reduced.files,
+            reduced.report.documents_analysed,
+            reduced.report.skipped.len(),
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Ctrl-C (or SIGTERM) stops the run after the inputs underway: what is finished stays and

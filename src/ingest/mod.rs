@@ -236,34 +236,67 @@ impl Ingest {
             if line.trim().is_empty() {
                 continue;
             }
-            let at = format!("{name}:{}", i + 1);
-            let value: serde_json::Value = match serde_json::from_str(line) {
-                Ok(v) => v,
-                Err(e) => {
-                    out.push(Err(Skipped::new(at, format!("not valid JSON: {e}"))));
-                    continue;
-                }
-            };
-            let Some(body) = value.get("text").and_then(|t| t.as_str()) else {
-                out.push(Err(Skipped::new(at, "no string field \"text\"")));
-                continue;
-            };
-            if body.trim().is_empty() {
-                out.push(Err(Skipped::new(at, "field \"text\" is empty")));
-                continue;
-            }
-            let id = match value.get("id") {
-                Some(serde_json::Value::String(s)) => format!("{name}#{s}"),
-                Some(serde_json::Value::Number(n)) => format!("{name}#{n}"),
-                _ => format!("{name}#{}", i + 1),
-            };
-            out.push(Ok(self.finish(Document::new(id, body.to_owned(), encoding))));
+            let record = self.read_record(line, Some(name), i + 1, encoding);
+            out.push(record.map(|(doc, _)| doc).map_err(|bad| Skipped::new(format!("{name}:{}", i + 1), bad.reason)));
         }
         if out.is_empty() {
             out.push(Err(Skipped::new(name, DecodeError::Blank)));
         }
         out
     }
+
+    /// One JSON Lines record (`{"id", "text", …}`) as a document, the `number`th line of the
+    /// file `name`: its id is `name#id` (`name#number` when the record has none; the bare id
+    /// or number without a name), its other fields its metadata. Returns the document with the
+    /// record's `id` field, when it is a string or a number.
+    pub fn read_record(
+        &self,
+        line: &str,
+        name: Option<&str>,
+        number: usize,
+        encoding: &'static str,
+    ) -> Result<(Document, Option<serde_json::Value>), BadRecord> {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| BadRecord { id: None, reason: format!("not valid JSON: {e}") })?;
+        let id = value.get("id").filter(|id| id.is_string() || id.is_number()).cloned();
+        let bad = |reason: &str| BadRecord { id: id.clone(), reason: reason.to_string() };
+        let Some(body) = value.get("text").and_then(|t| t.as_str()) else {
+            return Err(bad("no string field \"text\""));
+        };
+        if body.trim().is_empty() {
+            return Err(bad("field \"text\" is empty"));
+        }
+        let key = match &id {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(n) => n.to_string(),
+            None => number.to_string(),
+        };
+        let doc_id = match name {
+            Some(name) => format!("{name}#{key}"),
+            None => key,
+        };
+        let mut doc = Document::new(doc_id, body.to_owned(), encoding);
+        doc.metadata = metadata_of(value);
+        Ok((self.finish(doc), id))
+    }
+}
+
+/// A JSON Lines record that gives no document: its `id` when it has one, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadRecord {
+    /// The record's `id` field, when it is a string or a number.
+    pub id: Option<serde_json::Value>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// The fields of a JSON Lines record other than `id` and `text`, which the annotation carries
+/// as its `metadata`; `None` when there are none.
+pub fn metadata_of(record: serde_json::Value) -> Option<Box<serde_json::Map<String, serde_json::Value>>> {
+    let serde_json::Value::Object(mut fields) = record else { return None };
+    fields.remove("id");
+    fields.remove("text");
+    (!fields.is_empty()).then(|| Box::new(fields))
 }
 
 enum Format {

@@ -46,6 +46,18 @@ pub fn link_entities(doc: &Document, gaz: Option<&Gazetteers>) -> Vec<EntityGrou
     link_entities_in(doc, 0..doc.sentences.len(), gaz)
 }
 
+/// Groups a document's entity mentions as [`link_entities`] does, in sections of `section`
+/// sentences for longer documents, whose groups of the same name and type are then joined.
+pub fn group_entities(doc: &Document, gaz: Option<&Gazetteers>, section: usize) -> Vec<EntityGroup> {
+    if doc.sentences.len() <= section {
+        return link_entities(doc, gaz);
+    }
+    let sections = (0..doc.sentences.len())
+        .step_by(section.max(1))
+        .map(|start| link_entities_in(doc, start..(start + section).min(doc.sentences.len()), gaz));
+    join_groups(sections)
+}
+
 /// Groups joined by name and type: the groups of several parts of one document (in text
 /// order) as one list, sorted as [`link_entities`] sorts.
 pub fn join_groups(parts: impl IntoIterator<Item = Vec<EntityGroup>>) -> Vec<EntityGroup> {

@@ -211,6 +211,21 @@ impl Pipeline {
         })
     }
 
+    /// Worker threads.
+    pub fn threads(&self) -> usize {
+        self.pool.current_num_threads().max(1)
+    }
+
+    /// One JSON Lines record as a document to analyse, as [`Ingest::read_record`] reads it.
+    pub fn read_record(
+        &self,
+        line: &str,
+        name: Option<&str>,
+        number: usize,
+    ) -> std::result::Result<(Document, Option<serde_json::Value>), crate::ingest::BadRecord> {
+        self.ingest.read_record(line, name, number, "UTF-8")
+    }
+
     /// The options that change the output, in words: a resumed run must use the same.
     pub fn options(&self) -> &str {
         &self.options
@@ -275,13 +290,7 @@ impl Pipeline {
     /// gazetteers of the loaded NER model; in sections of [`SECTION_SENTENCES`], whose groups
     /// of the same name and type are then joined, for longer documents.
     pub fn entity_groups(&self, doc: &Document) -> Vec<EntityGroup> {
-        if doc.sentences.len() <= SECTION_SENTENCES {
-            return crate::ner::link_entities(doc, Some(&self.gazetteers));
-        }
-        let sections = (0..doc.sentences.len()).step_by(SECTION_SENTENCES).map(|start| {
-            crate::ner::link::link_entities_in(doc, start..(start + SECTION_SENTENCES).min(doc.sentences.len()), Some(&self.gazetteers))
-        });
-        crate::ner::link::join_groups(sections)
+        crate::ner::link::group_entities(doc, Some(&self.gazetteers), SECTION_SENTENCES)
     }
 
     /// Analyses a string as one document.
@@ -305,16 +314,25 @@ impl Pipeline {
             Ok(out) => out,
             Err(message) => vec![Err(Skipped::new(name, Failure::Panic { stage: "ingest", message }))],
         };
+        self.annotate_all(&mut out).then_some(out)
+    }
+
+    /// Analyses the documents among `results` in parallel, each under its own budget; one that
+    /// makes a stage fail or runs past the time limit becomes skipped, with the reason. False
+    /// when the run was stopped before all of them were done.
+    pub fn annotate_all(&self, results: &mut [Result<Document, Skipped>]) -> bool {
         let stopped = AtomicBool::new(false);
-        out.par_iter_mut().for_each(|result| {
-            let Ok(doc) = result else { return };
-            match self.annotate_within(doc, Budget::starting_now(self.doc_timeout, &self.stop)) {
-                Ok(()) => {}
-                Err(Failure::Stopped) => stopped.store(true, Ordering::Relaxed),
-                Err(failure) => *result = Err(Skipped::new(doc.id.clone(), failure)),
-            }
+        self.pool.install(|| {
+            results.par_iter_mut().for_each(|result| {
+                let Ok(doc) = result else { return };
+                match self.annotate_within(doc, Budget::starting_now(self.doc_timeout, &self.stop)) {
+                    Ok(()) => {}
+                    Err(Failure::Stopped) => stopped.store(true, Ordering::Relaxed),
+                    Err(failure) => *result = Err(Skipped::new(doc.id.clone(), failure)),
+                }
+            })
         });
-        (!stopped.load(Ordering::Relaxed)).then_some(out)
+        !stopped.load(Ordering::Relaxed)
     }
 
     /// Analyses `inputs`, handing each input's documents and skips to `sink` in input order,

@@ -224,7 +224,7 @@ pub struct Report {
     pub entities: Vec<CorpusEntity>,
     /// Hedging, cues, sentence modality and claims by source over the corpus.
     pub modality: ModalitySummary,
-    /// Per-document summaries, in input order.
+    /// Per-document summaries; in the order of their ids ([`document_order`]) once finished.
     pub documents: Vec<DocumentSummary>,
     /// Inputs that were not analysed, with reasons.
     pub skipped: Vec<Skipped>,
@@ -237,14 +237,62 @@ pub struct Report {
 }
 
 /// What the corpus list of entities adds up per (name, type).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct EntityTally {
     mentions: usize,
     documents: usize,
-    stance_sum: f32,
+    /// The sum of stance scores in millionths: integers add up to the same total in any
+    /// order, so reports merged from any partition of the documents agree to the bit.
+    stance_micros: i64,
     favor: usize,
     against: usize,
     neutral: usize,
+}
+
+/// Millionths per unit of stance score in [`EntityTally::stance_micros`].
+const STANCE_UNIT: f64 = 1e6;
+
+impl EntityTally {
+    fn add(&mut self, other: &EntityTally) {
+        self.mentions += other.mentions;
+        self.documents += other.documents;
+        self.stance_micros += other.stance_micros;
+        self.favor += other.favor;
+        self.against += other.against;
+        self.neutral += other.neutral;
+    }
+}
+
+/// The order of documents in a report: by id, runs of digits in it compared as numbers
+/// (`a.jsonl#9` before `a.jsonl#10`), whatever order the documents were analysed or merged in.
+pub fn document_order(a: &str, b: &str) -> std::cmp::Ordering {
+    natural_key(a).cmp(&natural_key(b)).then_with(|| a.cmp(b))
+}
+
+/// A piece of an id as [`document_order`] compares it: numbers before text, as in ASCII.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Chunk<'a> {
+    /// A run of digits: by its length without leading zeros, then its digits, then the zeros.
+    Number(usize, &'a str, usize),
+    Text(&'a str),
+}
+
+fn natural_key(s: &str) -> Vec<Chunk<'_>> {
+    let mut chunks = Vec::new();
+    let mut rest = s;
+    while let Some(first) = rest.chars().next() {
+        let digit = first.is_ascii_digit();
+        let end = rest.find(|c: char| c.is_ascii_digit() != digit).unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        chunks.push(if digit {
+            let significant = run.trim_start_matches('0');
+            Chunk::Number(significant.len(), significant, run.len() - significant.len())
+        } else {
+            Chunk::Text(run)
+        });
+        rest = tail;
+    }
+    chunks
 }
 
 impl Report {
@@ -274,7 +322,7 @@ impl Report {
             tally.documents += 1;
             if let Some(st) = summary.stance.actors.iter().find(|a| a.actor == e.name) {
                 let n = st.favor + st.against + st.neutral;
-                tally.stance_sum += st.mean_score * n as f32;
+                tally.stance_micros += (f64::from(st.mean_score) * n as f64 * STANCE_UNIT).round() as i64;
                 tally.favor += st.favor;
                 tally.against += st.against;
                 tally.neutral += st.neutral;
@@ -282,8 +330,28 @@ impl Report {
         }
     }
 
-    /// Computes the corpus-wide lists once all documents are in.
+    /// Adds another report's documents: what `lesart report` does with the parts of a corpus.
+    /// The merge is associative and commutative: once [`Report::finish`]ed, any partition of
+    /// the documents merged in any order gives the same report.
+    pub fn merge(&mut self, other: Report) {
+        self.corpus.add(&other.corpus);
+        self.modality.add(&other.modality);
+        self.documents_analysed += other.documents_analysed;
+        self.reported_speech_share = self.corpus.reported_speech_share();
+        for (key, tally) in &other.entity_tallies {
+            self.entity_tallies.entry(key.clone()).or_default().add(tally);
+        }
+        self.documents.extend(other.documents);
+        self.skipped.extend(other.skipped);
+        self.ignored_files += other.ignored_files;
+    }
+
+    /// Computes the corpus-wide lists once all documents are in, and puts the documents and
+    /// the skipped inputs in their order ([`document_order`]).
     pub fn finish(&mut self) {
+        self.skipped.sort_by(|a, b| document_order(&a.path, &b.path).then_with(|| a.reason.cmp(&b.reason)));
+        // Equal ids (one id twice in a corpus) keep an order given by their content.
+        self.documents.sort_by_cached_key(|d| (NaturalKey(d.id.clone()), serde_json::to_string(d).unwrap_or_default()));
         let mut entities: Vec<CorpusEntity> = self
             .entity_tallies
             .iter()
@@ -295,7 +363,7 @@ impl Report {
                     mentions: a.mentions,
                     documents: a.documents,
                     stance_sentences: n,
-                    mean_stance: if n == 0 { 0.0 } else { a.stance_sum / n as f32 },
+                    mean_stance: if n == 0 { 0.0 } else { (a.stance_micros as f64 / STANCE_UNIT / n as f64) as f32 },
                     favor: a.favor,
                     against: a.against,
                     neutral: a.neutral,
@@ -306,5 +374,21 @@ impl Report {
         entities.sort_by(|a, b| b.mentions.cmp(&a.mentions).then(b.documents.cmp(&a.documents)));
         entities.truncate(CORPUS_ENTITIES);
         self.entities = entities;
+    }
+}
+
+/// A string ordered by [`document_order`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct NaturalKey(pub String);
+
+impl Ord for NaturalKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        document_order(&self.0, &other.0)
+    }
+}
+
+impl PartialOrd for NaturalKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! # `annotations.jsonl` (schema 1)
 //!
-//! One JSON object per document and line:
+//! One JSON object per document and line (an input that gave none has an error record,
+//! [`ErrorRecord`], in its place; see docs/schema.md):
 //!
 //! ```json
 //! {"schema": 1, "id": "politik.txt", "encoding": "UTF-8", "text": "…",
@@ -23,6 +24,7 @@ use crate::doc::{
     Boilerplate, BoilerplateKind, Claim, ClaimForm, Cue, CueKind, Document, Entity, EntityLabel, Mood, Number, Pos, Sentence,
     SentenceModality, Span, Stance, StanceHolder, StanceLabel, Tense, Token,
 };
+use crate::ingest::Skipped;
 use crate::report::aggregate::{DocumentSummary, Report};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
@@ -41,6 +43,8 @@ pub struct DocumentJson<'a> {
     boilerplate: Mapped<'a, Boilerplate, BoilerplateJson<'a>>,
     #[serde(serialize_with = "seq")]
     sentences: Mapped<'a, Sentence, SentenceJson<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 impl<'a> DocumentJson<'a> {
@@ -58,6 +62,7 @@ impl<'a> DocumentJson<'a> {
                 text: doc.text_of(b.span),
             }),
             sentences: Mapped::new(doc, &doc.sentences, SentenceJson::new),
+            metadata: doc.metadata.as_deref(),
         }
     }
 }
@@ -250,6 +255,81 @@ pub fn write_document_line(mut w: impl std::io::Write, doc: &Document) -> std::i
     w.write_all(b"\n")
 }
 
+/// An input that gave no document, as a line of `annotations.jsonl` or of `lesart stream`'s
+/// output, in the document's place: `{"input": "a.html", "error": "…"}`; a stream's record
+/// adds the `id` (when the line had a readable one) and the `line` number.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ErrorRecord {
+    /// The record's `id`, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<serde_json::Value>,
+    /// The line of the stream it stood on (1-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The input as the report lists it: a file, or `file.jsonl:LINE`.
+    pub input: String,
+    /// Why it gave no document.
+    pub error: String,
+}
+
+impl ErrorRecord {
+    /// The record of an input skipped by `analyze`.
+    pub fn of(skipped: &Skipped) -> ErrorRecord {
+        ErrorRecord { id: None, line: None, input: skipped.path.clone(), error: skipped.reason.clone() }
+    }
+
+    /// The skipped input it stands for in a report.
+    pub fn skipped(&self) -> Skipped {
+        Skipped::new(self.input.clone(), &self.error)
+    }
+}
+
+/// The files a walk passed over (other types, hidden), as the first line of
+/// `annotations.jsonl` when there are any: `{"ignored_files": 3}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+struct IgnoredRecord {
+    ignored_files: usize,
+}
+
+/// What one line of `annotations.jsonl` holds.
+#[derive(Debug)]
+pub enum AnnotationLine {
+    /// An analysed document.
+    Document(Box<Document>),
+    /// An input that gave none.
+    Error(ErrorRecord),
+    /// Files a walk passed over.
+    Ignored(usize),
+}
+
+/// Writes an error record as a JSON line.
+pub fn write_error_line(mut w: impl std::io::Write, record: &ErrorRecord) -> std::io::Result<()> {
+    serde_json::to_writer(&mut w, record)?;
+    w.write_all(b"\n")
+}
+
+/// Writes the count of files a walk passed over as a JSON line.
+pub fn write_ignored_line(mut w: impl std::io::Write, ignored_files: usize) -> std::io::Result<()> {
+    serde_json::to_writer(&mut w, &IgnoredRecord { ignored_files })?;
+    w.write_all(b"\n")
+}
+
+/// Reads any line of `annotations.jsonl`: a document, an error record or the count of
+/// ignored files.
+pub fn read_annotation_line(line: &str) -> Result<AnnotationLine, String> {
+    let not_a_document = match read_document_line(line) {
+        Ok(doc) => return Ok(AnnotationLine::Document(Box::new(doc))),
+        Err(reason) => reason,
+    };
+    if let Ok(record) = serde_json::from_str::<ErrorRecord>(line) {
+        return Ok(AnnotationLine::Error(record));
+    }
+    if let Ok(IgnoredRecord { ignored_files }) = serde_json::from_str(line) {
+        return Ok(AnnotationLine::Ignored(ignored_files));
+    }
+    Err(not_a_document)
+}
+
 /// Reads one line of `annotations.jsonl` back into a document, with every layer the line
 /// holds (the contextual vectors are never written, so they are absent). Spans are checked
 /// against the text, so a line from elsewhere cannot index outside it.
@@ -262,6 +342,7 @@ pub fn read_document_line(line: &str) -> Result<Document, String> {
         .map(|e| e.name())
         .ok_or_else(|| format!("unknown encoding {:?}", json.encoding))?;
     let mut doc = Document::new(json.id, json.text, encoding);
+    doc.metadata = json.metadata;
     let len = doc.text.char_len();
     let check = |span: Span| {
         if span.end <= len {
@@ -339,6 +420,8 @@ struct DocumentIn {
     text: String,
     boilerplate: Vec<BoilerplateIn>,
     sentences: Vec<SentenceIn>,
+    #[serde(default)]
+    metadata: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 #[derive(serde::Deserialize)]

@@ -6,10 +6,13 @@ pub mod html;
 pub mod journal;
 pub mod json;
 pub mod markdown;
+pub mod reduce;
+pub mod stream;
 pub mod terminal;
 
 use aggregate::DocumentSummary;
 pub use aggregate::Report;
+pub use reduce::{report_from_annotations, Reduced};
 
 use crate::error::{Error, Result};
 use crate::ingest::Inputs;
@@ -61,7 +64,7 @@ pub fn analyze_to_dir(
     let header = journal::Header::new(pipeline.options(), &inputs.inputs);
     let mut report = Report::new();
     let mut spill = Spill::create(out_dir)?;
-    let mut skipped = inputs.skipped.clone();
+    let mut skipped = Vec::new();
     let earlier = if resume { journal::Journal::read(out_dir)? } else { None };
     let (mut journal, resumed, bytes) = match earlier {
         Some(earlier) => {
@@ -74,13 +77,19 @@ pub fn analyze_to_dir(
                 std::fs::rename(&final_path, &part_path).map_err(|e| Error::io(&final_path, e))?;
             }
             replay(pipeline, &part_path, earlier.bytes(), &mut report, &mut spill)?;
-            skipped.extend(earlier.entries.iter().flat_map(|e| e.skipped.iter().cloned()));
             (journal::JournalWriter::resume(out_dir, &earlier)?, earlier.entries.len(), earlier.bytes())
         }
         None => (journal::JournalWriter::create(out_dir, &header)?, 0, 0),
     };
     let file = journal::open_annotations(&part_path, bytes)?;
     let mut annotations = Counting { inner: BufWriter::with_capacity(1 << 20, file), bytes };
+    if resumed == 0 {
+        // What the walk found besides the inputs heads the annotations, so that they account
+        // for every input (`lesart report` reads them back); a resumed run has them already.
+        write_walk_records(&mut annotations, inputs).map_err(|e| Error::io(&part_path, e))?;
+        skipped.extend(inputs.skipped.iter().cloned());
+        report.ignored_files = inputs.ignored;
+    }
     progress(resumed);
     let todo = &inputs.inputs[resumed.min(inputs.inputs.len())..];
     let summary = pipeline.run(todo, |i, results| {
@@ -93,7 +102,10 @@ pub fn analyze_to_dir(
                     report.count(&summary);
                     spill.push(&summary)?;
                 }
-                Err(skip) => entry.skipped.push(skip),
+                Err(skip) => {
+                    json::write_error_line(&mut annotations, &json::ErrorRecord::of(&skip)).map_err(|e| Error::io(&part_path, e))?;
+                    entry.skipped.push(skip);
+                }
             }
         }
         annotations.flush().map_err(|e| Error::io(&part_path, e))?;
@@ -104,8 +116,7 @@ pub fn analyze_to_dir(
         progress(resumed + i + 1);
         Ok(())
     })?;
-    report.skipped = skipped;
-    report.ignored_files = inputs.ignored;
+    report.skipped.extend(skipped);
     if summary.stopped {
         return Ok(DirRun { summary, resumed, report });
     }
@@ -114,24 +125,27 @@ pub fn analyze_to_dir(
     std::fs::rename(&part_path, &final_path).map_err(|e| Error::io(&final_path, e))?;
     report.finish();
     spill.flush()?;
-    write_reports(out_dir, &report, &spill)?;
+    write_reports(out_dir, &report, &mut spill)?;
     Ok(DirRun { summary, resumed, report })
 }
 
 /// Writes `report.json`, `report.md` and `report.html`, each through a temporary file and a
 /// rename, in one pass over the documents' summaries read back from `spill`: each summary
 /// goes into the JSON as it is read and its rows into the other two on the way.
-fn write_reports(out_dir: &Path, report: &Report, spill: &Spill) -> Result<()> {
+fn write_reports(out_dir: &Path, report: &Report, spill: &mut Spill) -> Result<()> {
     let mut md = AtomicFile::create(&out_dir.join(REPORT_MD))?;
     let mut page = AtomicFile::create(&out_dir.join(REPORT_HTML))?;
     let io_err = |file: &AtomicFile| {
         let path = file.path().to_path_buf();
         move |e| Error::io(&path, e)
     };
+    let sorted = spill.sorted().map_err(|e| Error::io(&spill.path, e))?;
+    let first: Vec<DocumentSummary> =
+        sorted.documents().take(html::CHART_DOCUMENTS).collect::<std::io::Result<_>>().map_err(|e| Error::io(&spill.path, e))?;
     md.write_all(markdown::head(report).as_bytes()).map_err(io_err(&md))?;
-    page.write_all(html::head(report, &spill.first).as_bytes()).map_err(io_err(&page))?;
+    page.write_all(html::head(report, &first).as_bytes()).map_err(io_err(&page))?;
     let mut rows: std::io::Result<()> = Ok(());
-    let documents = spill.documents().map_err(|e| Error::io(&spill.path, e))?.inspect(|d| {
+    let documents = sorted.documents().inspect(|d| {
         if let (Ok(d), Ok(())) = (d, &rows) {
             rows = md.write_all(markdown::document_row(d).as_bytes()).and_then(|()| page.write_all(html::document_row(d).as_bytes()));
         }
@@ -145,39 +159,64 @@ fn write_reports(out_dir: &Path, report: &Report, spill: &Spill) -> Result<()> {
 }
 
 /// The documents' summaries of a run, one JSON line each in a temporary file beside the
-/// outputs, so that a run's memory does not grow with its corpus.
+/// outputs, so that a run's memory does not grow with its corpus beyond an index: each
+/// summary's id and place.
 struct Spill {
     file: BufWriter<tempfile::NamedTempFile>,
     path: PathBuf,
-    /// The first summaries, for the HTML chart.
-    first: Vec<DocumentSummary>,
+    /// Per summary: its id, where its line starts and how long it is.
+    index: Vec<(Box<str>, u64, u32)>,
+    written: u64,
 }
 
 impl Spill {
     fn create(dir: &Path) -> Result<Spill> {
         let tmp = tempfile::Builder::new().prefix(".lesart-documents-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
         let path = tmp.path().to_path_buf();
-        Ok(Spill { file: BufWriter::new(tmp), path, first: Vec::new() })
+        Ok(Spill { file: BufWriter::new(tmp), path, index: Vec::new(), written: 0 })
     }
 
     /// Keeps one document's summary.
     fn push(&mut self, summary: &DocumentSummary) -> Result<()> {
-        if self.first.len() < html::CHART_DOCUMENTS {
-            self.first.push(summary.clone());
-        }
-        serde_json::to_writer(&mut self.file, summary).map_err(|e| Error::io(&self.path, e.into()))?;
-        self.file.write_all(b"\n").map_err(|e| Error::io(&self.path, e))
+        let mut line = serde_json::to_vec(summary).map_err(|e| Error::io(&self.path, e.into()))?;
+        line.push(b'\n');
+        self.file.write_all(&line).map_err(|e| Error::io(&self.path, e))?;
+        let len = u32::try_from(line.len()).map_err(|_| Error::io(&self.path, std::io::Error::other("a summary over 4 GiB")))?;
+        self.index.push((summary.id.as_str().into(), self.written, len));
+        self.written += u64::from(len);
+        Ok(())
     }
 
-    /// The summaries kept so far, in order (flushing what is buffered first).
-    fn documents(&self) -> std::io::Result<impl Iterator<Item = std::io::Result<DocumentSummary>>> {
-        let file = self.file.get_ref().reopen()?;
-        Ok(std::io::BufRead::lines(std::io::BufReader::new(file))
-            .map(|line| serde_json::from_str(&line?).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))))
+    /// The summaries kept so far in the report's order ([`aggregate::document_order`]; equal
+    /// ids by their summaries' bytes), read from the file (flushed first).
+    fn sorted(&mut self) -> std::io::Result<Sorted> {
+        self.file.flush()?;
+        // SAFETY: the temporary file is this run's own and is not written while mapped.
+        let map = unsafe { memmap2::Mmap::map(self.file.get_ref().as_file())? };
+        let line = |&(_, at, len): &(Box<str>, u64, u32)| &map[at as usize..at as usize + len as usize];
+        let mut order: Vec<&(Box<str>, u64, u32)> = self.index.iter().collect();
+        order.sort_by(|a, b| aggregate::document_order(&a.0, &b.0).then_with(|| line(a).cmp(line(b))));
+        let places = order.into_iter().map(|&(_, at, len)| (at, len)).collect();
+        Ok(Sorted { map, places })
     }
 
     fn flush(&mut self) -> Result<()> {
         self.file.flush().map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// The summaries of a [`Spill`] in order.
+struct Sorted {
+    map: memmap2::Mmap,
+    places: Vec<(u64, u32)>,
+}
+
+impl Sorted {
+    fn documents(&self) -> impl Iterator<Item = std::io::Result<DocumentSummary>> + '_ {
+        self.places.iter().map(|&(at, len)| {
+            let bytes = &self.map[at as usize..at as usize + len as usize];
+            serde_json::from_slice(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        })
     }
 }
 
@@ -207,18 +246,62 @@ impl<W: Write> Write for Counting<W> {
     }
 }
 
-/// Adds the documents of the first `bytes` of an earlier run's annotations to `report` and
-/// `spill`.
+/// Adds the documents and records of the first `bytes` of an earlier run's annotations to
+/// `report` and `spill`.
 fn replay(pipeline: &Pipeline, part_path: &Path, bytes: u64, report: &mut Report, spill: &mut Spill) -> Result<()> {
     let file = std::fs::File::open(part_path).map_err(|e| Error::io(part_path, e))?;
     let reader = std::io::BufReader::new(std::io::Read::take(file, bytes));
     for (n, line) in std::io::BufRead::lines(reader).enumerate() {
         let line = line.map_err(|e| Error::io(part_path, e))?;
-        let doc =
-            json::read_document_line(&line).map_err(|reason| Error::BadLine { path: part_path.to_path_buf(), line: n + 1, reason })?;
-        let summary = DocumentSummary::of(&doc, &pipeline.entity_groups(&doc));
-        report.count(&summary);
-        spill.push(&summary)?;
+        let read =
+            json::read_annotation_line(&line).map_err(|reason| Error::BadLine { path: part_path.to_path_buf(), line: n + 1, reason })?;
+        add_line(read, |doc| pipeline.entity_groups(doc), report, spill)?;
     }
     Ok(())
+}
+
+/// Adds one line of annotations to `report` (and a document's summary to `spill`).
+fn add_line(
+    line: json::AnnotationLine,
+    groups: impl Fn(&crate::doc::Document) -> Vec<crate::ner::EntityGroup>,
+    report: &mut Report,
+    spill: &mut Spill,
+) -> Result<()> {
+    add_summarised(summarise(line, groups), report, spill)
+}
+
+/// A line of annotations with its document summarised.
+enum Summarised {
+    Document(Box<DocumentSummary>),
+    Error(json::ErrorRecord),
+    Ignored(usize),
+}
+
+fn summarise(line: json::AnnotationLine, groups: impl Fn(&crate::doc::Document) -> Vec<crate::ner::EntityGroup>) -> Summarised {
+    match line {
+        json::AnnotationLine::Document(doc) => Summarised::Document(Box::new(DocumentSummary::of(&doc, &groups(&doc)))),
+        json::AnnotationLine::Error(record) => Summarised::Error(record),
+        json::AnnotationLine::Ignored(n) => Summarised::Ignored(n),
+    }
+}
+
+fn add_summarised(line: Summarised, report: &mut Report, spill: &mut Spill) -> Result<()> {
+    match line {
+        Summarised::Document(summary) => {
+            report.count(&summary);
+            spill.push(&summary)?;
+        }
+        Summarised::Error(record) => report.skipped.push(record.skipped()),
+        Summarised::Ignored(n) => report.ignored_files += n,
+    }
+    Ok(())
+}
+
+/// The records of what a walk found besides its inputs: the files it passed over, the paths
+/// it could not read.
+fn write_walk_records(w: &mut impl Write, inputs: &Inputs) -> std::io::Result<()> {
+    if inputs.ignored > 0 {
+        json::write_ignored_line(&mut *w, inputs.ignored)?;
+    }
+    inputs.skipped.iter().try_for_each(|s| json::write_error_line(&mut *w, &json::ErrorRecord::of(s)))
 }
