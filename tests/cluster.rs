@@ -213,6 +213,7 @@ fn the_spark_job_gives_the_report_analyze_gives() {
         .args(["--input", docs.to_str().unwrap(), "--output", out_dir.to_str().unwrap(), "--partitions", "3", "--ner", "fast"])
         .args(["--compress", "--lesart", env!("CARGO_BIN_EXE_lesart"), "--models", root().join("models").to_str().unwrap()])
         .current_dir(dir.path())
+        .env("SPARK_LOCAL_IP", "127.0.0.1")
         .output()
         .unwrap();
     assert!(job.status.success(), "the Spark job failed: {}", show(&job));

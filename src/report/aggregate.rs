@@ -266,7 +266,7 @@ impl EntityTally {
 /// The order of documents in a report: by id, runs of digits in it compared as numbers
 /// (`a.jsonl#9` before `a.jsonl#10`), whatever order the documents were analysed or merged in.
 pub fn document_order(a: &str, b: &str) -> std::cmp::Ordering {
-    natural_key(a).cmp(&natural_key(b)).then_with(|| a.cmp(b))
+    chunks(a).cmp(chunks(b)).then_with(|| a.cmp(b))
 }
 
 /// A piece of an id as [`document_order`] compares it: numbers before text, as in ASCII.
@@ -277,22 +277,21 @@ enum Chunk<'a> {
     Text(&'a str),
 }
 
-fn natural_key(s: &str) -> Vec<Chunk<'_>> {
-    let mut chunks = Vec::new();
+/// The runs of digits and of other characters of `s`, in order.
+fn chunks(s: &str) -> impl Iterator<Item = Chunk<'_>> {
     let mut rest = s;
-    while let Some(first) = rest.chars().next() {
-        let digit = first.is_ascii_digit();
+    std::iter::from_fn(move || {
+        let digit = rest.chars().next()?.is_ascii_digit();
         let end = rest.find(|c: char| c.is_ascii_digit() != digit).unwrap_or(rest.len());
         let (run, tail) = rest.split_at(end);
-        chunks.push(if digit {
+        rest = tail;
+        Some(if digit {
             let significant = run.trim_start_matches('0');
             Chunk::Number(significant.len(), significant, run.len() - significant.len())
         } else {
             Chunk::Text(run)
-        });
-        rest = tail;
-    }
-    chunks
+        })
+    })
 }
 
 impl Report {
@@ -390,5 +389,18 @@ impl Ord for NaturalKey {
 impl PartialOrd for NaturalKey {
     fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(other))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_ordered_by_id_with_numbers_as_numbers() {
+        let mut ids = vec!["b.jsonl#10", "a/x.txt", "b.jsonl#9", "b.jsonl#09", "a-c.txt", "b.jsonl#x", "B.txt", ""];
+        ids.sort_by(|a, b| document_order(a, b));
+        assert_eq!(ids, ["", "B.txt", "a-c.txt", "a/x.txt", "b.jsonl#9", "b.jsonl#09", "b.jsonl#10", "b.jsonl#x"]);
+        assert_eq!(document_order("a#1", "a#1"), std::cmp::Ordering::Equal);
     }
 }

@@ -188,16 +188,31 @@ impl Spill {
     }
 
     /// The summaries kept so far in the report's order ([`aggregate::document_order`]; equal
-    /// ids by their summaries' bytes), read from the file (flushed first).
+    /// ids by their summaries' bytes), read back from the file one at a time (flushed first),
+    /// so that writing the reports costs no memory growing with the corpus but the index.
     fn sorted(&mut self) -> std::io::Result<Sorted> {
         self.file.flush()?;
-        // SAFETY: the temporary file is this run's own and is not written while mapped.
-        let map = unsafe { memmap2::Mmap::map(self.file.get_ref().as_file())? };
-        let line = |&(_, at, len): &(Box<str>, u64, u32)| &map[at as usize..at as usize + len as usize];
-        let mut order: Vec<&(Box<str>, u64, u32)> = self.index.iter().collect();
-        order.sort_by(|a, b| aggregate::document_order(&a.0, &b.0).then_with(|| line(a).cmp(line(b))));
-        let places = order.into_iter().map(|&(_, at, len)| (at, len)).collect();
-        Ok(Sorted { map, places })
+        let mut order: Vec<usize> = (0..self.index.len()).collect();
+        order.sort_by(|&a, &b| aggregate::document_order(&self.index[a].0, &self.index[b].0));
+        // One id twice (rare): those summaries by their bytes, so the order does not depend on
+        // which came first.
+        let file = self.file.get_ref().reopen()?;
+        let mut start = 0;
+        while start < order.len() {
+            let id = &self.index[order[start]].0;
+            let end = start + order[start..].iter().take_while(|&&i| self.index[i].0 == *id).count();
+            if end - start > 1 {
+                let mut lines: Vec<(Vec<u8>, usize)> = order[start..end]
+                    .iter()
+                    .map(|&i| Ok((read_at(&file, self.index[i].1, self.index[i].2)?, i)))
+                    .collect::<std::io::Result<_>>()?;
+                lines.sort();
+                order[start..end].iter_mut().zip(lines).for_each(|(slot, (_, i))| *slot = i);
+            }
+            start = end;
+        }
+        let places = order.into_iter().map(|i| (self.index[i].1, self.index[i].2)).collect();
+        Ok(Sorted { file, places })
     }
 
     fn flush(&mut self) -> Result<()> {
@@ -205,17 +220,26 @@ impl Spill {
     }
 }
 
+/// `len` bytes of `file` from `at`.
+fn read_at(mut file: &std::fs::File, at: u64, len: u32) -> std::io::Result<Vec<u8>> {
+    use std::io::{Read, Seek};
+    file.seek(std::io::SeekFrom::Start(at))?;
+    let mut buf = vec![0; len as usize];
+    file.read_exact(&mut buf)?;
+    Ok(buf)
+}
+
 /// The summaries of a [`Spill`] in order.
 struct Sorted {
-    map: memmap2::Mmap,
+    file: std::fs::File,
     places: Vec<(u64, u32)>,
 }
 
 impl Sorted {
     fn documents(&self) -> impl Iterator<Item = std::io::Result<DocumentSummary>> + '_ {
         self.places.iter().map(|&(at, len)| {
-            let bytes = &self.map[at as usize..at as usize + len as usize];
-            serde_json::from_slice(bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+            let bytes = read_at(&self.file, at, len)?;
+            serde_json::from_slice(&bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
         })
     }
 }
