@@ -29,17 +29,17 @@ enum Command {
     /// "metadata". A line that gives no document becomes {"id", "line", "input", "error"} in its
     /// place, a blank line stays blank, and the stream goes on (exit status 0: every line is
     /// answered). Models are loaded once; lines are analysed in parallel and written in order.
-    ///
-    ///   lesart stream < docs.jsonl > annotations.jsonl
-    ///   cat -n docs.jsonl | parallel --pipe -k lesart stream --numbered --name docs.jsonl
+    #[command(after_help = "Examples:\n  lesart stream < docs.jsonl > annotations.jsonl\n  \
+        cat -n docs.jsonl | parallel --pipe -k lesart stream --numbered --name docs.jsonl > annotations.jsonl\n  \
+        lesart report annotations.jsonl --out report/")]
     Stream(StreamArgs),
     /// Build report.json, report.md and report.html from annotation files.
     ///
     /// Takes annotations.jsonl files (gzip-compressed or not) and folders of them (*.jsonl,
     /// *.jsonl.gz and part-* files), in any split and any order: the report equals the one
     /// `analyze` writes for the same documents.
-    ///
-    ///   lesart report run-a/annotations.jsonl parts/ --out report/
+    #[command(after_help = "Examples:\n  lesart report lesart-out/annotations.jsonl --out again/\n  \
+        lesart report spark-run/annotations/ more.jsonl.gz --out report/")]
     Report(ReportArgs),
     /// Print each sentence of a file with its annotations.
     Inspect(InspectArgs),

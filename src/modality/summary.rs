@@ -76,7 +76,8 @@ pub fn modality_name(m: SentenceModality) -> &'static str {
     }
 }
 
-fn form_name(f: ClaimForm) -> &'static str {
+/// The snake_case name of a claim form.
+pub fn form_name(f: ClaimForm) -> &'static str {
     match f {
         ClaimForm::Direct => "direct",
         ClaimForm::Indirect => "indirect",

@@ -1,7 +1,11 @@
-//! `report.html`: the corpus report as one self-contained page (inline CSS and SVG charts, no
-//! scripts, nothing fetched).
+//! `report.html`: the corpus report as one self-contained page (inline CSS and SVG charts,
+//! nothing fetched): the corpus summary, the documents table with filters, and every document
+//! to read with its marks ([`super::view`]), each in a `<details>` that opens on demand. A
+//! small inline script filters the documents and links a claim's parts on hover; the text and
+//! the marks need no script.
 
 use super::aggregate::{DocumentSummary, Report};
+use super::view::{anchor, esc};
 use std::fmt::Write;
 
 /// The chart of hedging and reported speech shows this many documents at most (the first);
@@ -11,7 +15,7 @@ pub const CHART_DOCUMENTS: usize = 200;
 /// Renders the report as a standalone HTML page.
 pub fn render(report: &Report) -> String {
     let first = &report.documents[..report.documents.len().min(CHART_DOCUMENTS)];
-    [head(report, first), report.documents.iter().map(document_row).collect(), tail(report)].concat()
+    [head(report, first), report.documents.iter().map(document_row).collect(), views_head(), tail(report)].concat()
 }
 
 /// Everything before the rows of the documents table, with the chart of `first`.
@@ -62,7 +66,7 @@ pub(crate) fn head(report: &Report, first: &[DocumentSummary]) -> String {
                 let _ = writeln!(
                     h,
                     "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(source),
+                    filter_link(source),
                     s.claims,
                     s.direct,
                     s.indirect,
@@ -79,7 +83,7 @@ pub(crate) fn head(report: &Report, first: &[DocumentSummary]) -> String {
             let _ = writeln!(
                 h,
                 "<tr><td>{}</td><td>{:?}</td><td>{}</td><td>{}</td><td>{}</td><td>{} / {} / {}</td></tr>",
-                esc(&e.name),
+                filter_link(&e.name),
                 e.label,
                 e.mentions,
                 e.documents,
@@ -91,8 +95,47 @@ pub(crate) fn head(report: &Report, first: &[DocumentSummary]) -> String {
         }
         let _ = writeln!(h, "</table>");
     }
-    let _ = writeln!(h, "<h2>Documents</h2><table><tr><th>document</th><th>encoding</th><th>sentences</th><th>words</th><th>claims</th><th>main sources</th><th>main entities</th></tr>");
+    let _ = writeln!(h, "<h2 id=\"documents\">Documents</h2>{FILTERS}");
+    let _ = writeln!(h, "<table><tr><th>document</th><th>encoding</th><th>sentences</th><th>words</th><th>claims</th><th>hedging</th><th>main sources</th><th>main entities</th></tr>");
     h
+}
+
+/// The filters over the documents (they need the script).
+const FILTERS: &str = "<p class=\"filters\"><input id=\"f-text\" type=\"search\" placeholder=\"source or actor\" aria-label=\"source or actor\"> \
+<label>hedging ≥ <input id=\"f-hedge\" type=\"number\" min=\"0\" step=\"1\" value=\"0\"></label> \
+<select id=\"f-stance\" aria-label=\"stance\"><option value=\"\">any stance</option><option value=\"favor\">favor</option><option value=\"against\">against</option></select> \
+<span id=\"f-count\"></span></p>";
+
+/// A name in a summary table that filters the documents to those naming it.
+fn filter_link(name: &str) -> String {
+    format!("<a class=\"flt\" href=\"#documents\" data-value=\"{}\">{}</a>", esc(name), esc(name))
+}
+
+/// The attributes the filters read: sources, actors, hedging density and the stance toward
+/// each actor (`actor=favor|…`, the more frequent polar label, else neutral).
+fn filter_attributes(d: &DocumentSummary) -> String {
+    let sources: Vec<&str> = d.modality.sources.keys().map(String::as_str).collect();
+    let actors: Vec<&str> = d.entities.iter().map(|e| e.name.as_str()).collect();
+    let stance: Vec<String> = d
+        .stance
+        .actors
+        .iter()
+        .map(|a| {
+            let label = match a.favor.cmp(&a.against) {
+                std::cmp::Ordering::Greater => "favor",
+                std::cmp::Ordering::Less => "against",
+                std::cmp::Ordering::Equal => "neutral",
+            };
+            format!("{}={label}", a.actor)
+        })
+        .collect();
+    format!(
+        "data-sources=\"{}\" data-actors=\"{}\" data-hedging=\"{:.1}\" data-stance=\"{}\"",
+        esc(&sources.join("|")),
+        esc(&actors.join("|")),
+        d.modality.hedging_density,
+        esc(&stance.join("|"))
+    )
 }
 
 /// One row of the documents table.
@@ -102,22 +145,49 @@ pub(crate) fn document_row(d: &DocumentSummary) -> String {
     let entities: Vec<String> = d.entities.iter().take(3).map(|e| format!("{} ({})", e.name, e.mentions)).collect();
     let _ = writeln!(
         h,
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr {}><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td></tr>",
+        filter_attributes(d),
+        anchor(&d.id),
         esc(&d.id),
         esc(&d.encoding),
         d.counts.sentences,
         d.counts.words,
         d.modality.claims,
+        d.modality.hedging_density,
         esc(&sources.join(", ")),
         esc(&entities.join(", "))
     );
     h
 }
 
-/// Everything after the documents table.
+/// The end of the documents table and the start of the reading views.
+pub(crate) fn views_head() -> String {
+    format!("</table>\n<h2 id=\"read\">Read the documents</h2>\n{LEGEND}\n")
+}
+
+/// The marks' legend.
+const LEGEND: &str = "<p class=\"legend\"><span class=\"ent PER\">person</span> <span class=\"ent LOC\">place</span> \
+<span class=\"ent ORG\">organisation</span> <span class=\"ent MISC\">other name</span> <span class=\"cue\">cue</span> \
+<span class=\"kj1\">Konjunktiv I</span> <span class=\"src\">source</span> <span class=\"ccue\">speech verb</span> \
+<span class=\"msg\">message</span> <span class=\"st favor\">favor</span> <span class=\"st against\">against</span> \
+<span class=\"bp\">boilerplate</span></p>";
+
+/// One document to read: its line (opens it) and its marked text.
+pub(crate) fn document_view(d: &DocumentSummary, view: &str) -> String {
+    format!(
+        "<details class=\"doc\" id=\"{}\" {}><summary><b>{}</b> — {} words, {} claims, {:.1} hedge cues per 100 sentences</summary>\n{view}\n</details>\n",
+        anchor(&d.id),
+        filter_attributes(d),
+        esc(&d.id),
+        d.counts.words,
+        d.modality.claims,
+        d.modality.hedging_density
+    )
+}
+
+/// Everything after the reading views.
 pub(crate) fn tail(report: &Report) -> String {
     let mut h = String::new();
-    let _ = writeln!(h, "</table>");
     let _ = writeln!(h, "<h2>Skipped inputs</h2>");
     if report.skipped.is_empty() {
         let _ = writeln!(h, "<p>None.</p>");
@@ -128,11 +198,42 @@ pub(crate) fn tail(report: &Report) -> String {
         }
         let _ = writeln!(h, "</ul>");
     }
-    let _ = writeln!(h, "</body></html>");
+    let _ = writeln!(h, "<script>{SCRIPT}</script>\n</body></html>");
     h
 }
 
+/// Filters, claim links on hover, and opening the document a link points into.
+const SCRIPT: &str = r#"(function(){
+const q=s=>document.querySelectorAll(s),by=i=>document.getElementById(i);
+const text=by('f-text'),hedge=by('f-hedge'),stance=by('f-stance');
+function apply(){
+ const t=text.value.trim().toLowerCase(),h=parseFloat(hedge.value)||0,st=stance.value;let n=0;
+ q('[data-hedging]').forEach(e=>{
+  const names=((e.dataset.sources||'')+'|'+(e.dataset.actors||'')).toLowerCase().split('|');
+  let ok=(!t||names.includes(t))&&parseFloat(e.dataset.hedging)>=h;
+  if(ok&&st)ok=(e.dataset.stance||'').split('|').some(p=>{const i=p.lastIndexOf('=');return p.slice(i+1)===st&&(!t||p.slice(0,i).toLowerCase()===t);});
+  e.hidden=!ok;if(ok&&e.tagName==='TR')n++;});
+ by('f-count').textContent=n+' documents';
+ q('.hit').forEach(e=>e.classList.remove('hit'));
+ if(t)q('.src,.ent').forEach(e=>{if((e.dataset.source||e.dataset.actor||'').toLowerCase()===t)e.classList.add('hit');});
+}
+[text,hedge,stance].forEach(e=>e.addEventListener('input',apply));
+q('a.flt').forEach(a=>a.addEventListener('click',()=>{text.value=a.dataset.value;apply();}));
+document.addEventListener('mouseover',ev=>{
+ const c=ev.target.closest('[data-claim]');q('.link').forEach(e=>e.classList.remove('link'));
+ if(c)q('[data-claim="'+CSS.escape(c.dataset.claim)+'"]').forEach(e=>e.classList.add('link'));});
+function show(){const id=decodeURIComponent(location.hash.slice(1)),el=id&&by(id);if(!el)return;const d=el.closest('details');if(d)d.open=true;el.scrollIntoView();}
+addEventListener('hashchange',show);show();apply();
+})();"#;
+
 const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}\
+.ent{border-bottom:2px solid;padding:0 1px}.ent.PER{background:#e3ecf7;border-color:#4e79a7}.ent.LOC{background:#e4f2e1;border-color:#59a14f}\
+.ent.ORG{background:#fdebd9;border-color:#f28e2b}.ent.MISC{background:#efe4f0;border-color:#b07aa1}\
+.cue{text-decoration:underline dotted #e15759 2px}.kj1{font-style:italic;color:#6b3fa0}.msg{background:#fff8d6}\
+.src{outline:1px solid #c9a400}.ccue{text-decoration:underline #c9a400 2px}.st.favor{box-shadow:inset 0 -4px #59a14f}\
+.st.against{box-shadow:inset 0 -4px #e15759}.bp{opacity:.45}.link{background:#ffd86b!important}.hit{outline:2px solid #e15759}\
+details.doc{border-top:1px solid #ddd;padding:.4em 0}details.doc summary{cursor:pointer}.view{display:block;white-space:pre-wrap;line-height:1.8;margin:.6em 0}\
+.filters input,.filters select{font:inherit;margin-right:.6em}a.flt{color:inherit}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left}\
 th{background:#f4f4f4}svg text{font:12px system-ui,sans-serif}.legend span{display:inline-block;margin-right:1em}\
 .sw{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em}";
@@ -196,22 +297,6 @@ fn paired_bars(h: &mut String, rows: &[(&str, f64, f64)], first: &str, second: &
         COLORS[1],
         esc(second)
     );
-}
-
-/// Escapes text for HTML element content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod markdown;
 pub mod reduce;
 pub mod stream;
 pub mod terminal;
+pub mod view;
 
 use aggregate::DocumentSummary;
 pub use aggregate::Report;
@@ -98,9 +99,10 @@ pub fn analyze_to_dir(
             match result {
                 Ok(doc) => {
                     json::write_document_line(&mut annotations, &doc).map_err(|e| Error::io(&part_path, e))?;
-                    let summary = DocumentSummary::of(&doc, &pipeline.entity_groups(&doc));
+                    let groups = pipeline.entity_groups(&doc);
+                    let summary = DocumentSummary::of(&doc, &groups);
                     report.count(&summary);
-                    spill.push(&summary)?;
+                    spill.push(&summary, &view::document_view(&doc, &groups))?;
                 }
                 Err(skip) => {
                     json::write_error_line(&mut annotations, &json::ErrorRecord::of(&skip)).map_err(|e| Error::io(&part_path, e))?;
@@ -153,75 +155,114 @@ fn write_reports(out_dir: &Path, report: &Report, spill: &mut Spill) -> Result<(
     write_atomically_with(&out_dir.join(REPORT_JSON), |w| json::write_report(w, report, documents))?;
     rows.map_err(io_err(&md))?;
     md.write_all(markdown::tail(report).as_bytes()).map_err(io_err(&md))?;
+    page.write_all(html::views_head().as_bytes()).map_err(io_err(&page))?;
+    for document in sorted.views() {
+        let (summary, view) = document.map_err(|e| Error::io(&spill.path, e))?;
+        page.write_all(html::document_view(&summary, &view).as_bytes()).map_err(io_err(&page))?;
+    }
     page.write_all(html::tail(report).as_bytes()).map_err(io_err(&page))?;
     md.commit()?;
     page.commit()
 }
 
 /// The documents' summaries of a run, one JSON line each in a temporary file beside the
-/// outputs, so that a run's memory does not grow with its corpus beyond an index: each
-/// summary's id and place.
+/// outputs, and their reading views in another, so that a run's memory does not grow with its
+/// corpus beyond an index: each document's id and the places of its two pieces.
 struct Spill {
-    file: BufWriter<tempfile::NamedTempFile>,
+    summaries: Piles,
+    views: Piles,
     path: PathBuf,
-    /// Per summary: its id, where its line starts and how long it is.
-    index: Vec<(Box<str>, u64, u32)>,
+    index: Vec<Entry>,
+}
+
+/// One document in a [`Spill`].
+struct Entry {
+    id: Box<str>,
+    summary: (u64, u32),
+    view: (u64, u32),
+}
+
+/// A temporary file written piece after piece.
+struct Piles {
+    file: BufWriter<tempfile::NamedTempFile>,
     written: u64,
+}
+
+impl Piles {
+    fn create(dir: &Path) -> std::io::Result<Piles> {
+        let tmp = tempfile::Builder::new().prefix(".lesart-documents-").tempfile_in(dir)?;
+        Ok(Piles { file: BufWriter::new(tmp), written: 0 })
+    }
+
+    /// Appends `bytes`; returns where they lie.
+    fn push(&mut self, bytes: &[u8]) -> std::io::Result<(u64, u32)> {
+        let len = u32::try_from(bytes.len()).map_err(|_| std::io::Error::other("a piece over 4 GiB"))?;
+        self.file.write_all(bytes)?;
+        let at = self.written;
+        self.written += u64::from(len);
+        Ok((at, len))
+    }
+
+    /// A reader of what was written (flushed first).
+    fn reader(&mut self) -> std::io::Result<std::fs::File> {
+        self.file.flush()?;
+        self.file.get_ref().reopen()
+    }
 }
 
 impl Spill {
     fn create(dir: &Path) -> Result<Spill> {
-        let tmp = tempfile::Builder::new().prefix(".lesart-documents-").tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-        let path = tmp.path().to_path_buf();
-        Ok(Spill { file: BufWriter::new(tmp), path, index: Vec::new(), written: 0 })
+        let summaries = Piles::create(dir).map_err(|e| Error::io(dir, e))?;
+        let views = Piles::create(dir).map_err(|e| Error::io(dir, e))?;
+        let path = summaries.file.get_ref().path().to_path_buf();
+        Ok(Spill { summaries, views, path, index: Vec::new() })
     }
 
-    /// Keeps one document's summary.
-    fn push(&mut self, summary: &DocumentSummary) -> Result<()> {
+    /// Keeps one document's summary and reading view.
+    fn push(&mut self, summary: &DocumentSummary, view: &str) -> Result<()> {
         let mut line = serde_json::to_vec(summary).map_err(|e| Error::io(&self.path, e.into()))?;
         line.push(b'\n');
-        self.file.write_all(&line).map_err(|e| Error::io(&self.path, e))?;
-        let len = u32::try_from(line.len()).map_err(|_| Error::io(&self.path, std::io::Error::other("a summary over 4 GiB")))?;
-        self.index.push((summary.id.as_str().into(), self.written, len));
-        self.written += u64::from(len);
+        let summary_at = self.summaries.push(&line).map_err(|e| Error::io(&self.path, e))?;
+        let view_at = self.views.push(view.as_bytes()).map_err(|e| Error::io(&self.path, e))?;
+        self.index.push(Entry { id: summary.id.as_str().into(), summary: summary_at, view: view_at });
         Ok(())
     }
 
-    /// The summaries kept so far in the report's order ([`aggregate::document_order`]; equal
-    /// ids by their summaries' bytes), read back from the file one at a time (flushed first),
-    /// so that writing the reports costs no memory growing with the corpus but the index.
+    /// The documents kept so far in the report's order ([`aggregate::document_order`]; equal
+    /// ids by their summaries' bytes), read back from the files one at a time, so that
+    /// writing the reports costs no memory growing with the corpus but the index.
     fn sorted(&mut self) -> std::io::Result<Sorted> {
-        self.file.flush()?;
-        let mut order: Vec<usize> = (0..self.index.len()).collect();
-        order.sort_by(|&a, &b| aggregate::document_order(&self.index[a].0, &self.index[b].0));
-        // One id twice (rare): those summaries by their bytes, so the order does not depend on
-        // which came first.
-        let file = self.file.get_ref().reopen()?;
+        let summaries = self.summaries.reader()?;
+        let views = self.views.reader()?;
+        let index = &self.index;
+        let mut order: Vec<usize> = (0..index.len()).collect();
+        order.sort_by(|&a, &b| aggregate::document_order(&index[a].id, &index[b].id));
+        // One id twice (rare): those documents by their summaries' bytes, so the order does
+        // not depend on which came first.
         let mut start = 0;
         while start < order.len() {
-            let id = &self.index[order[start]].0;
-            let end = start + order[start..].iter().take_while(|&&i| self.index[i].0 == *id).count();
+            let id = &index[order[start]].id;
+            let end = start + order[start..].iter().take_while(|&&i| index[i].id == *id).count();
             if end - start > 1 {
-                let mut lines: Vec<(Vec<u8>, usize)> = order[start..end]
-                    .iter()
-                    .map(|&i| Ok((read_at(&file, self.index[i].1, self.index[i].2)?, i)))
-                    .collect::<std::io::Result<_>>()?;
+                let mut lines: Vec<(Vec<u8>, usize)> =
+                    order[start..end].iter().map(|&i| Ok((read_at(&summaries, index[i].summary)?, i))).collect::<std::io::Result<_>>()?;
                 lines.sort();
                 order[start..end].iter_mut().zip(lines).for_each(|(slot, (_, i))| *slot = i);
             }
             start = end;
         }
-        let places = order.into_iter().map(|i| (self.index[i].1, self.index[i].2)).collect();
-        Ok(Sorted { file, places })
+        let places = order.into_iter().map(|i| (index[i].summary, index[i].view)).collect();
+        Ok(Sorted { summaries, views, places })
     }
 
     fn flush(&mut self) -> Result<()> {
-        self.file.flush().map_err(|e| Error::io(&self.path, e))
+        self.summaries.file.flush().map_err(|e| Error::io(&self.path, e))?;
+        self.views.file.flush().map_err(|e| Error::io(&self.path, e))
     }
 }
 
-/// `len` bytes of `file` from `at`.
-fn read_at(mut file: &std::fs::File, at: u64, len: u32) -> std::io::Result<Vec<u8>> {
+/// The bytes of `file` at `(at, len)`.
+fn read_at(mut file: &std::fs::File, (at, len): (u64, u32)) -> std::io::Result<Vec<u8>> {
     use std::io::{Read, Seek};
     file.seek(std::io::SeekFrom::Start(at))?;
     let mut buf = vec![0; len as usize];
@@ -229,17 +270,26 @@ fn read_at(mut file: &std::fs::File, at: u64, len: u32) -> std::io::Result<Vec<u
     Ok(buf)
 }
 
-/// The summaries of a [`Spill`] in order.
+/// The documents of a [`Spill`] in order.
 struct Sorted {
-    file: std::fs::File,
-    places: Vec<(u64, u32)>,
+    summaries: std::fs::File,
+    views: std::fs::File,
+    places: Vec<((u64, u32), (u64, u32))>,
 }
 
 impl Sorted {
     fn documents(&self) -> impl Iterator<Item = std::io::Result<DocumentSummary>> + '_ {
-        self.places.iter().map(|&(at, len)| {
-            let bytes = read_at(&self.file, at, len)?;
+        self.places.iter().map(|&(place, _)| {
+            let bytes = read_at(&self.summaries, place)?;
             serde_json::from_slice(&bytes).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        })
+    }
+
+    /// Each document's summary with its reading view.
+    fn views(&self) -> impl Iterator<Item = std::io::Result<(DocumentSummary, String)>> + '_ {
+        self.documents().zip(&self.places).map(|(summary, &(_, place))| {
+            let view = String::from_utf8(read_at(&self.views, place)?).map_err(std::io::Error::other)?;
+            Ok((summary?, view))
         })
     }
 }
@@ -296,14 +346,17 @@ fn add_line(
 
 /// A line of annotations with its document summarised.
 enum Summarised {
-    Document(Box<DocumentSummary>),
+    Document(Box<DocumentSummary>, String),
     Error(json::ErrorRecord),
     Ignored(usize),
 }
 
 fn summarise(line: json::AnnotationLine, groups: impl Fn(&crate::doc::Document) -> Vec<crate::ner::EntityGroup>) -> Summarised {
     match line {
-        json::AnnotationLine::Document(doc) => Summarised::Document(Box::new(DocumentSummary::of(&doc, &groups(&doc)))),
+        json::AnnotationLine::Document(doc) => {
+            let groups = groups(&doc);
+            Summarised::Document(Box::new(DocumentSummary::of(&doc, &groups)), view::document_view(&doc, &groups))
+        }
         json::AnnotationLine::Error(record) => Summarised::Error(record),
         json::AnnotationLine::Ignored(n) => Summarised::Ignored(n),
     }
@@ -311,9 +364,9 @@ fn summarise(line: json::AnnotationLine, groups: impl Fn(&crate::doc::Document) 
 
 fn add_summarised(line: Summarised, report: &mut Report, spill: &mut Spill) -> Result<()> {
     match line {
-        Summarised::Document(summary) => {
+        Summarised::Document(summary, view) => {
             report.count(&summary);
-            spill.push(&summary)?;
+            spill.push(&summary, &view)?;
         }
         Summarised::Error(record) => report.skipped.push(record.skipped()),
         Summarised::Ignored(n) => report.ignored_files += n,

@@ -1,0 +1,207 @@
+//! The reading view: a document's text in its sentences, with its findings as marks that
+//! users and tests can rely on (`data-label`, `data-cue`, `data-claim`, `data-stance`), in
+//! HTML that needs no script. Marks that cross are split, each piece carrying the whole
+//! mark's attributes; every piece of text is escaped.
+
+use crate::doc::{CueKind, Document, EntityLabel, Mood, Span, StanceHolder, StanceLabel};
+use crate::ner::EntityGroup;
+use std::fmt::Write;
+
+/// A mark on the text: where, how deep it nests when spans coincide, and its opening tag.
+struct Mark {
+    span: Span,
+    /// Smaller is outer where spans coincide.
+    rank: u8,
+    open: String,
+}
+
+/// The anchor of a document in a page: `doc-` and its id with every character other than
+/// ASCII letters, digits, `-` and `.` written as `_XX` (hex of its UTF-8 bytes), so the same
+/// id gives the same anchor in every report.
+pub fn anchor(id: &str) -> String {
+    let mut out = String::from("doc-");
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'.' {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "_{b:02X}");
+        }
+    }
+    out
+}
+
+/// The document's text with its marks, sentence by sentence, as an `<article>`.
+pub fn document_view(doc: &Document, groups: &[EntityGroup]) -> String {
+    let id = anchor(&doc.id);
+    let mut h = String::new();
+    let _ = write!(h, "<article class=\"view\" data-doc=\"{}\">", esc(&doc.id));
+    render(&mut h, doc, groups, &id);
+    h.push_str("</article>");
+    h
+}
+
+/// Writes the text, sentence by sentence; each sentence an element of its own, with the marks
+/// that lie in it (a mark over several sentences, such as a quotation's message, is cut at
+/// their ends, each piece with the mark's attributes).
+fn render(h: &mut String, doc: &Document, groups: &[EntityGroup], id: &str) {
+    let text = doc.text.as_str();
+    let offsets: Vec<usize> = text.char_indices().map(|(b, _)| b).chain([text.len()]).collect();
+    let slice = |span: Span| &text[offsets[span.start as usize]..offsets[span.end as usize]];
+    let mut marks = marks_of(doc, groups, id);
+    marks.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.span.end.cmp(&a.span.end)).then(a.rank.cmp(&b.rank)));
+    let mut at = 0;
+    for (n, s) in doc.sentences.iter().enumerate() {
+        h.push_str(&esc(slice(Span::new(at, s.span.start.max(at)))));
+        let modality = s.modality.map_or("none", crate::modality::summary::modality_name);
+        let class = if s.boilerplate { "s bp" } else { "s" };
+        let _ = write!(h, "<span class=\"{class}\" id=\"{id}-s{}\" data-sentence=\"{}\" data-modality=\"{modality}\">", n + 1, n + 1);
+        let inside: Vec<Mark> = marks
+            .iter()
+            .filter(|m| m.span.start < s.span.end && m.span.end > s.span.start)
+            .map(|m| Mark {
+                span: Span::new(m.span.start.max(s.span.start), m.span.end.min(s.span.end)),
+                rank: m.rank,
+                open: m.open.clone(),
+            })
+            .collect();
+        render_marked(h, s.span, &inside, &slice);
+        h.push_str("</span>");
+        at = s.span.end.max(at);
+    }
+    h.push_str(&esc(slice(Span::new(at, offsets.len() as u32 - 1))));
+    marks.clear();
+}
+
+/// The text of `span` with `marks` (sorted by start, longest first) nested in it.
+fn render_marked<'t>(h: &mut String, span: Span, marks: &[Mark], slice: &impl Fn(Span) -> &'t str) {
+    let mut points: Vec<u32> = marks.iter().flat_map(|m| [m.span.start, m.span.end]).chain([span.start, span.end]).collect();
+    points.sort_unstable();
+    points.dedup();
+    let mut open: Vec<&Mark> = Vec::new();
+    let (mut next, mut at) = (0, span.start);
+    for point in points {
+        if point > at {
+            h.push_str(&esc(slice(Span::new(at, point))));
+            at = point;
+        }
+        // Close what ends here; what was opened inside it and goes on is opened again.
+        if let Some(i) = open.iter().position(|m| m.span.end <= point) {
+            let closed: Vec<&Mark> = open.drain(i..).collect();
+            closed.iter().for_each(|_| h.push_str("</span>"));
+            for m in closed.into_iter().filter(|m| m.span.end > point) {
+                h.push_str(&m.open);
+                open.push(m);
+            }
+        }
+        while next < marks.len() && marks[next].span.start == point {
+            h.push_str(&marks[next].open);
+            open.push(&marks[next]);
+            next += 1;
+        }
+    }
+    open.iter().for_each(|_| h.push_str("</span>"));
+}
+
+/// Every mark of a document but its sentences.
+fn marks_of(doc: &Document, groups: &[EntityGroup], id: &str) -> Vec<Mark> {
+    let mut marks = Vec::new();
+    let actor_of = |span: Span| groups.iter().find(|g| g.mentions.contains(&span)).map(|g| g.canonical.as_str());
+    let mut claim_number = 0;
+    for s in &doc.sentences {
+        for claim in &s.claims {
+            claim_number += 1;
+            let key = format!("{id}-c{claim_number}");
+            let form = crate::modality::summary::form_name(claim.form);
+            let source_text = claim.source.map(|sp| crate::modality::summary::normalize_source(doc.text_of(sp))).unwrap_or_default();
+            let common = format!("data-claim=\"{key}\" data-form=\"{form}\" data-source=\"{}\"", esc(&source_text));
+            for &span in &claim.message {
+                marks.push(Mark { span, rank: 1, open: format!("<span class=\"msg\" {common} data-role=\"message\">") });
+            }
+            if let Some(span) = claim.source {
+                marks.push(Mark { span, rank: 2, open: format!("<span class=\"src\" {common} data-role=\"source\">") });
+            }
+            for &span in &claim.cue {
+                marks.push(Mark { span, rank: 3, open: format!("<span class=\"ccue\" {common} data-role=\"cue\">") });
+            }
+        }
+        for st in &s.stance {
+            let label = stance_name(st.label);
+            let holder = match (st.holder, st.holder_span) {
+                (StanceHolder::Source, Some(span)) => doc.text_of(span).to_string(),
+                (StanceHolder::Source, None) => "a source".to_string(),
+                (StanceHolder::Author, _) => "author".to_string(),
+            };
+            let probability = st.probability.map(|p| format!(", p = {p:.2}")).unwrap_or_default();
+            let title = format!("{label} {:+.2}{probability}, held by {holder}", st.score);
+            marks.push(Mark {
+                span: st.span,
+                rank: 4,
+                open: format!(
+                    "<span class=\"st {label}\" data-stance=\"{label}\" data-target=\"{}\" data-score=\"{:.2}\" data-holder=\"{}\" title=\"{}\">",
+                    esc(&st.target),
+                    st.score,
+                    esc(&holder),
+                    esc(&title)
+                ),
+            });
+        }
+        for e in &s.entities {
+            let label = label_name(e.label);
+            let actor = actor_of(e.span).unwrap_or_else(|| doc.text_of(e.span));
+            marks.push(Mark {
+                span: e.span,
+                rank: 5,
+                open: format!(
+                    "<span class=\"ent {label}\" data-label=\"{label}\" data-start=\"{}\" data-end=\"{}\" data-actor=\"{}\" title=\"{label}: {}\">",
+                    e.span.start,
+                    e.span.end,
+                    esc(actor),
+                    esc(actor)
+                ),
+            });
+        }
+        for cue in &s.cues {
+            let kind = crate::modality::summary::cue_kind_name(cue.kind);
+            let title = if cue.kind == CueKind::KonjunktivI { "Konjunktiv I" } else { kind };
+            marks.push(Mark { span: cue.span, rank: 6, open: format!("<span class=\"cue\" data-cue=\"{kind}\" title=\"{title}\">") });
+        }
+        for t in s.tokens.iter().filter(|t| t.morph.as_ref().is_some_and(|m| m.mood == Some(Mood::KonjunktivI))) {
+            marks.push(Mark { span: t.span, rank: 7, open: "<span class=\"kj1\" data-mood=\"konjunktiv_i\">".to_string() });
+        }
+    }
+    marks.retain(|m| m.span.start < m.span.end);
+    marks
+}
+
+fn stance_name(l: StanceLabel) -> &'static str {
+    match l {
+        StanceLabel::Favor => "favor",
+        StanceLabel::Against => "against",
+        StanceLabel::Neutral => "neutral",
+    }
+}
+
+fn label_name(l: EntityLabel) -> &'static str {
+    match l {
+        EntityLabel::PER => "PER",
+        EntityLabel::LOC => "LOC",
+        EntityLabel::ORG => "ORG",
+        EntityLabel::MISC => "MISC",
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
