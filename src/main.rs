@@ -220,8 +220,11 @@ struct InspectArgs {
     #[arg(long, short)]
     sentence: Option<usize>,
     /// Print JSON (the annotations.jsonl format) instead of text.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "html")]
     json: bool,
+    /// Write the document as a page to read in a browser (its text with every mark) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Colour: auto (when stdout is a terminal and NO_COLOR is not set), always or never.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
@@ -240,6 +243,9 @@ struct CompareArgs {
     /// Print Markdown tables instead of plain text.
     #[arg(long)]
     markdown: bool,
+    /// Also write the comparison as a page (tables, stance side by side, the articles with their marks) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     #[command(flatten)]
     common: Common,
 }
@@ -731,6 +737,18 @@ fn read_named(pipeline: &Pipeline, paths: &[PathBuf]) -> Result<Vec<lesart::Docu
 fn inspect(args: InspectArgs) -> Result<ExitCode> {
     let pipeline = args.common.pipeline()?;
     let docs = read_named(&pipeline, std::slice::from_ref(&args.file))?;
+    if let Some(path) = &args.html {
+        let sections: Vec<String> = docs
+            .iter()
+            .map(|doc| {
+                let groups = pipeline.entity_groups(doc);
+                report::html::document_section(&DocumentSummary::of(doc, &groups), &report::view::document_view(doc, &groups))
+            })
+            .collect();
+        let page = report::html::page(&format!("lesart: {}", args.file.display()), &sections.concat());
+        lesart::io::write_atomically_with(path, |w| w.write_all(page.as_bytes()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let choice = match args.color {
         ColorChoice::Auto => anstream::ColorChoice::Auto,
         ColorChoice::Always => anstream::ColorChoice::Always,
@@ -768,7 +786,13 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
 fn compare(args: CompareArgs) -> Result<ExitCode> {
     let pipeline = args.common.pipeline()?;
     let docs = read_named(&pipeline, &args.files)?;
-    let summaries: Vec<DocumentSummary> = docs.iter().map(|d| DocumentSummary::of(d, &pipeline.entity_groups(d))).collect();
+    let groups: Vec<_> = docs.iter().map(|d| pipeline.entity_groups(d)).collect();
+    let summaries: Vec<DocumentSummary> = docs.iter().zip(&groups).map(|(d, g)| DocumentSummary::of(d, g)).collect();
+    if let Some(path) = &args.html {
+        let views: Vec<String> = docs.iter().zip(&groups).map(|(d, g)| report::view::document_view(d, g)).collect();
+        let page = report::compare::render_html(&summaries, &views);
+        lesart::io::write_atomically_with(path, |w| w.write_all(page.as_bytes()))?;
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &report::compare::Comparison::new(&summaries))?;

@@ -218,3 +218,74 @@ fn per_100(n: u64, sentences: u64) -> String {
         format!("{:.1}", 100.0 * n as f64 / sentences as f64)
     }
 }
+
+/// Renders the comparison as one self-contained page: the profiles, the stance toward each
+/// shared actor side by side (coloured by sign), the claims by source, and each article to
+/// read with its marks (`views`, in the order of `summaries`).
+pub fn render_html(summaries: &[DocumentSummary], views: &[String]) -> String {
+    use super::view::esc;
+    let mut h = String::from("<h1>Comparison</h1>\n<h2>Profile</h2>\n<table class=\"cmp\"><tr><th></th>");
+    let header = |h: &mut String| {
+        for d in summaries {
+            let _ = write!(h, "<th><a href=\"#{}\">{}</a></th>", super::view::anchor(&d.id), esc(&d.id));
+        }
+        h.push_str("</tr>\n");
+    };
+    header(&mut h);
+    for (label, cells) in profile_rows(summaries) {
+        let _ = write!(h, "<tr><th>{}</th>", esc(label.trim()));
+        cells.iter().for_each(|c| {
+            let _ = write!(h, "<td>{}</td>", esc(c));
+        });
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n<h2>Stance toward shared actors</h2>\n");
+    let actors = shared_actors(summaries);
+    if actors.is_empty() {
+        h.push_str("<p>No actor is named in more than one article.</p>\n");
+    } else {
+        h.push_str("<p>Mean score in [-1, 1], then sentences favor / against / neutral.</p>\n<table class=\"cmp\"><tr><th>actor</th>");
+        header(&mut h);
+        for a in &actors {
+            let _ = write!(h, "<tr data-shared-actor=\"{}\"><th>{}</th>", esc(&a.actor), esc(&a.actor));
+            for c in &a.articles {
+                let class = match c {
+                    Some(s) if s.favor > s.against => "favor",
+                    Some(s) if s.against > s.favor => "against",
+                    _ => "neutral",
+                };
+                let _ = write!(h, "<td class=\"{class}\">{}</td>", esc(&cell_text(c.as_ref())));
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n");
+    }
+    h.push_str("<h2>Claims by source</h2>\n<table class=\"cmp\"><tr><th>source</th>");
+    header(&mut h);
+    let mut sources: Vec<(&str, usize)> = Vec::new();
+    for d in summaries {
+        for (name, s) in &d.modality.sources {
+            match sources.iter_mut().find(|(n, _)| n == name) {
+                Some(entry) => entry.1 += s.claims,
+                None => sources.push((name, s.claims)),
+            }
+        }
+    }
+    sources.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    for (name, _) in sources.iter().take(15) {
+        let _ = write!(h, "<tr><th>{}</th>", esc(name));
+        for d in summaries {
+            let n = d.modality.sources.get(*name).map_or(0, |s| s.claims);
+            let _ = write!(h, "<td>{}</td>", if n == 0 { "–".to_string() } else { n.to_string() });
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n<h2>The articles</h2>\n");
+    h.push_str(super::html::LEGEND);
+    h.push_str("\n<div class=\"side\">");
+    for (d, view) in summaries.iter().zip(views) {
+        let _ = write!(h, "<section class=\"article\" id=\"{}\"><h3>{}</h3>{view}</section>", super::view::anchor(&d.id), esc(&d.id));
+    }
+    h.push_str("</div>\n");
+    super::html::page("lesart comparison", &h)
+}

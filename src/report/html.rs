@@ -166,7 +166,7 @@ pub(crate) fn views_head() -> String {
 }
 
 /// The marks' legend.
-const LEGEND: &str = "<p class=\"legend\"><span class=\"ent PER\">person</span> <span class=\"ent LOC\">place</span> \
+pub(crate) const LEGEND: &str = "<p class=\"legend\"><span class=\"ent PER\">person</span> <span class=\"ent LOC\">place</span> \
 <span class=\"ent ORG\">organisation</span> <span class=\"ent MISC\">other name</span> <span class=\"cue\">cue</span> \
 <span class=\"kj1\">Konjunktiv I</span> <span class=\"src\">source</span> <span class=\"ccue\">speech verb</span> \
 <span class=\"msg\">message</span> <span class=\"st favor\">favor</span> <span class=\"st against\">against</span> \
@@ -183,6 +183,31 @@ pub(crate) fn document_view(d: &DocumentSummary, view: &str) -> String {
         d.modality.claims,
         d.modality.hedging_density
     )
+}
+
+/// A page of its own around `body`: the style, the script, nothing fetched.
+pub fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"de\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>\n{body}\n<script>{SCRIPT}</script>\n</body></html>\n",
+        esc(title)
+    )
+}
+
+/// One document to read, as `inspect --html` writes it into a [`page`]: its figures, the
+/// marks' legend and its marked text.
+pub fn document_section(d: &DocumentSummary, view: &str) -> String {
+    let mut body = format!(
+        "<h1>{}</h1>\n<p>{} sentences, {} words, {} claims ({} without a named source), {:.1} hedge cues per 100 sentences.</p>\n",
+        esc(&d.id),
+        d.counts.sentences,
+        d.counts.words,
+        d.modality.claims,
+        d.modality.unattributed_claims,
+        d.modality.hedging_density
+    );
+    body.push_str(LEGEND);
+    let _ = write!(body, "\n<section class=\"article\" id=\"{}\">{view}</section>\n", anchor(&d.id));
+    body
 }
 
 /// Everything after the reading views.
@@ -205,8 +230,9 @@ pub(crate) fn tail(report: &Report) -> String {
 /// Filters, claim links on hover, and opening the document a link points into.
 const SCRIPT: &str = r#"(function(){
 const q=s=>document.querySelectorAll(s),by=i=>document.getElementById(i);
-const text=by('f-text'),hedge=by('f-hedge'),stance=by('f-stance');
+const text=by('f-text'),hedge=by('f-hedge'),stance=by('f-stance'),filters=text&&hedge&&stance;
 function apply(){
+ if(!filters)return;
  const t=text.value.trim().toLowerCase(),h=parseFloat(hedge.value)||0,st=stance.value;let n=0;
  q('[data-hedging]').forEach(e=>{
   const names=((e.dataset.sources||'')+'|'+(e.dataset.actors||'')).toLowerCase().split('|');
@@ -217,7 +243,7 @@ function apply(){
  q('.hit').forEach(e=>e.classList.remove('hit'));
  if(t)q('.src,.ent').forEach(e=>{if((e.dataset.source||e.dataset.actor||'').toLowerCase()===t)e.classList.add('hit');});
 }
-[text,hedge,stance].forEach(e=>e.addEventListener('input',apply));
+if(filters)[text,hedge,stance].forEach(e=>e.addEventListener('input',apply));
 q('a.flt').forEach(a=>a.addEventListener('click',()=>{text.value=a.dataset.value;apply();}));
 document.addEventListener('mouseover',ev=>{
  const c=ev.target.closest('[data-claim]');q('.link').forEach(e=>e.classList.remove('link'));
@@ -234,6 +260,8 @@ const STYLE: &str = "body{font:15px/1.45 system-ui,sans-serif;max-width:980px;ma
 .st.against{box-shadow:inset 0 -4px #e15759}.bp{opacity:.45}.link{background:#ffd86b!important}.hit{outline:2px solid #e15759}\
 details.doc{border-top:1px solid #ddd;padding:.4em 0}details.doc summary{cursor:pointer}.view{display:block;white-space:pre-wrap;line-height:1.8;margin:.6em 0}\
 .filters input,.filters select{font:inherit;margin-right:.6em}a.flt{color:inherit}\
+table.cmp td.favor{background:#e4f2e1}table.cmp td.against{background:#fbe3e3}.side{display:flex;gap:1.5em;align-items:flex-start}\
+.side .article{flex:1;min-width:0}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left}\
 th{background:#f4f4f4}svg text{font:12px system-ui,sans-serif}.legend span{display:inline-block;margin-right:1em}\
 .sw{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:-.1em}";
