@@ -17,7 +17,8 @@ use std::process::Command;
 /// with a note when there is none, a failure where `LESART_REQUIRE_BROWSER=1` (CI) says
 /// there must be.
 fn chromium() -> Option<PathBuf> {
-    let candidates = std::env::var_os("LESART_CHROMIUM").map(PathBuf::from).into_iter().chain(["chromium", "chromium-browser"].map(PathBuf::from));
+    let candidates =
+        std::env::var_os("LESART_CHROMIUM").map(PathBuf::from).into_iter().chain(["chromium", "chromium-browser"].map(PathBuf::from));
     for candidate in candidates {
         if Command::new(&candidate).arg("--version").output().is_ok_and(|o| o.status.success()) {
             return Some(candidate);
@@ -87,7 +88,10 @@ fn the_report_marks_every_entity_and_claim_and_runs_nothing_from_the_documents()
     assert_eq!(select(&dom, "title")[0].inner_html(), "lesart report", "a document's script ran");
     assert!(select(&dom, "body")[0].value().attr("data-pwned").is_none(), "a document's handler ran");
     assert_eq!(select(&dom, "script").len(), 1, "only the report's own script");
-    assert!(select(&dom, "img, iframe, textarea, .view b, .view a, .view style, details style").is_empty(), "markup from a document became an element");
+    assert!(
+        select(&dom, "img, iframe, textarea, .view b, .view a, .view style, details style").is_empty(),
+        "markup from a document became an element"
+    );
 
     let annotations = fs::read_to_string(out.join("annotations.jsonl")).unwrap();
     let (mut documents, mut entities, mut claims) = (0, 0, 0);
@@ -105,7 +109,8 @@ fn the_report_marks_every_entity_and_claim_and_runs_nothing_from_the_documents()
         assert_eq!(text, expected, "the view of {id} does not show its text as it is");
         for sentence in doc["sentences"].as_array().unwrap() {
             for e in sentence["entities"].as_array().unwrap() {
-                let css = format!("[data-label=\"{}\"][data-start=\"{}\"][data-end=\"{}\"]", e["label"].as_str().unwrap(), e["start"], e["end"]);
+                let css =
+                    format!("[data-label=\"{}\"][data-start=\"{}\"][data-end=\"{}\"]", e["label"].as_str().unwrap(), e["start"], e["end"]);
                 let marks: Vec<_> = view.select(&Selector::parse(&css).unwrap()).collect();
                 let marked: String = marks.iter().flat_map(|m| m.text()).collect();
                 assert_eq!(marked, e["text"].as_str().unwrap(), "entity {css} of {id}");

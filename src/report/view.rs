@@ -3,7 +3,7 @@
 //! HTML that needs no script. Marks that cross are split, each piece carrying the whole
 //! mark's attributes; every piece of text is escaped.
 
-use crate::doc::{CueKind, Document, EntityLabel, Mood, Span, StanceHolder, StanceLabel};
+use crate::doc::{Claim, CueKind, Document, Entity, EntityLabel, Mood, Span, Stance, StanceHolder, StanceLabel};
 use crate::ner::EntityGroup;
 use std::fmt::Write;
 
@@ -69,7 +69,6 @@ fn render(h: &mut String, doc: &Document, groups: &[EntityGroup], id: &str) {
         at = s.span.end.max(at);
     }
     h.push_str(&esc(slice(Span::new(at, offsets.len() as u32 - 1))));
-    marks.clear();
 }
 
 /// The text of `span` with `marks` (sorted by start, longest first) nested in it.
@@ -105,61 +104,13 @@ fn render_marked<'t>(h: &mut String, span: Span, marks: &[Mark], slice: &impl Fn
 /// Every mark of a document but its sentences.
 fn marks_of(doc: &Document, groups: &[EntityGroup], id: &str) -> Vec<Mark> {
     let mut marks = Vec::new();
-    let actor_of = |span: Span| groups.iter().find(|g| g.mentions.contains(&span)).map(|g| g.canonical.as_str());
-    let mut claim_number = 0;
+    let claims = doc.sentences.iter().flat_map(|s| &s.claims);
+    for (n, claim) in claims.enumerate() {
+        claim_marks(&mut marks, doc, claim, &format!("{id}-c{}", n + 1));
+    }
     for s in &doc.sentences {
-        for claim in &s.claims {
-            claim_number += 1;
-            let key = format!("{id}-c{claim_number}");
-            let form = crate::modality::summary::form_name(claim.form);
-            let source_text = claim.source.map(|sp| crate::modality::summary::normalize_source(doc.text_of(sp))).unwrap_or_default();
-            let common = format!("data-claim=\"{key}\" data-form=\"{form}\" data-source=\"{}\"", esc(&source_text));
-            for &span in &claim.message {
-                marks.push(Mark { span, rank: 1, open: format!("<span class=\"msg\" {common} data-role=\"message\">") });
-            }
-            if let Some(span) = claim.source {
-                marks.push(Mark { span, rank: 2, open: format!("<span class=\"src\" {common} data-role=\"source\">") });
-            }
-            for &span in &claim.cue {
-                marks.push(Mark { span, rank: 3, open: format!("<span class=\"ccue\" {common} data-role=\"cue\">") });
-            }
-        }
-        for st in &s.stance {
-            let label = stance_name(st.label);
-            let holder = match (st.holder, st.holder_span) {
-                (StanceHolder::Source, Some(span)) => doc.text_of(span).to_string(),
-                (StanceHolder::Source, None) => "a source".to_string(),
-                (StanceHolder::Author, _) => "author".to_string(),
-            };
-            let probability = st.probability.map(|p| format!(", p = {p:.2}")).unwrap_or_default();
-            let title = format!("{label} {:+.2}{probability}, held by {holder}", st.score);
-            marks.push(Mark {
-                span: st.span,
-                rank: 4,
-                open: format!(
-                    "<span class=\"st {label}\" data-stance=\"{label}\" data-target=\"{}\" data-score=\"{:.2}\" data-holder=\"{}\" title=\"{}\">",
-                    esc(&st.target),
-                    st.score,
-                    esc(&holder),
-                    esc(&title)
-                ),
-            });
-        }
-        for e in &s.entities {
-            let label = label_name(e.label);
-            let actor = actor_of(e.span).unwrap_or_else(|| doc.text_of(e.span));
-            marks.push(Mark {
-                span: e.span,
-                rank: 5,
-                open: format!(
-                    "<span class=\"ent {label}\" data-label=\"{label}\" data-start=\"{}\" data-end=\"{}\" data-actor=\"{}\" title=\"{label}: {}\">",
-                    e.span.start,
-                    e.span.end,
-                    esc(actor),
-                    esc(actor)
-                ),
-            });
-        }
+        marks.extend(s.stance.iter().map(|st| stance_mark(doc, st)));
+        marks.extend(s.entities.iter().map(|e| entity_mark(doc, groups, e)));
         for cue in &s.cues {
             let kind = crate::modality::summary::cue_kind_name(cue.kind);
             let title = if cue.kind == CueKind::KonjunktivI { "Konjunktiv I" } else { kind };
@@ -171,6 +122,62 @@ fn marks_of(doc: &Document, groups: &[EntityGroup], id: &str) -> Vec<Mark> {
     }
     marks.retain(|m| m.span.start < m.span.end);
     marks
+}
+
+/// A claim's message, source and cue, each part carrying the claim's `key`.
+fn claim_marks(marks: &mut Vec<Mark>, doc: &Document, claim: &Claim, key: &str) {
+    let form = crate::modality::summary::form_name(claim.form);
+    let source = claim.source.map(|sp| crate::modality::summary::normalize_source(doc.text_of(sp))).unwrap_or_default();
+    let common = format!("data-claim=\"{key}\" data-form=\"{form}\" data-source=\"{}\"", esc(&source));
+    for &span in &claim.message {
+        marks.push(Mark { span, rank: 1, open: format!("<span class=\"msg\" {common} data-role=\"message\">") });
+    }
+    if let Some(span) = claim.source {
+        marks.push(Mark { span, rank: 2, open: format!("<span class=\"src\" {common} data-role=\"source\">") });
+    }
+    for &span in &claim.cue {
+        marks.push(Mark { span, rank: 3, open: format!("<span class=\"ccue\" {common} data-role=\"cue\">") });
+    }
+}
+
+/// A stance on its target: the label as colour, score, probability and holder.
+fn stance_mark(doc: &Document, st: &Stance) -> Mark {
+    let label = stance_name(st.label);
+    let holder = match (st.holder, st.holder_span) {
+        (StanceHolder::Source, Some(span)) => doc.text_of(span).to_string(),
+        (StanceHolder::Source, None) => "a source".to_string(),
+        (StanceHolder::Author, _) => "author".to_string(),
+    };
+    let probability = st.probability.map(|p| format!(", p = {p:.2}")).unwrap_or_default();
+    let title = format!("{label} {:+.2}{probability}, held by {holder}", st.score);
+    Mark {
+        span: st.span,
+        rank: 4,
+        open: format!(
+            "<span class=\"st {label}\" data-stance=\"{label}\" data-target=\"{}\" data-score=\"{:.2}\" data-holder=\"{}\" title=\"{}\">",
+            esc(&st.target),
+            st.score,
+            esc(&holder),
+            esc(&title)
+        ),
+    }
+}
+
+/// An entity mention with its type, offsets and the actor (group) it belongs to.
+fn entity_mark(doc: &Document, groups: &[EntityGroup], e: &Entity) -> Mark {
+    let label = label_name(e.label);
+    let actor = groups.iter().find(|g| g.mentions.contains(&e.span)).map_or_else(|| doc.text_of(e.span), |g| g.canonical.as_str());
+    Mark {
+        span: e.span,
+        rank: 5,
+        open: format!(
+            "<span class=\"ent {label}\" data-label=\"{label}\" data-start=\"{}\" data-end=\"{}\" data-actor=\"{}\" title=\"{label}: {}\">",
+            e.span.start,
+            e.span.end,
+            esc(actor),
+            esc(actor)
+        ),
+    }
 }
 
 fn stance_name(l: StanceLabel) -> &'static str {
@@ -204,4 +211,56 @@ pub fn esc(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doc::{ClaimForm, Sentence};
+
+    /// `Er sagte: <b>Anna Weber</b> & Co. kommen.` with a claim whose message starts inside
+    /// the entity and ends after it, so that the two marks cross.
+    fn crossing() -> Document {
+        let text = "Er sagte: <b>Anna Weber</b> & Co. kommen.";
+        let mut doc = Document::new("a<b>.txt", text.to_string(), "UTF-8");
+        let at = |s: &str| text.find(s).unwrap() as u32;
+        let entity = Span::new(at("Anna"), at("</b> &"));
+        let mut sentence = Sentence { span: Span::new(0, text.len() as u32), ..Default::default() };
+        sentence.entities.push(Entity { span: entity, label: EntityLabel::PER, derived: false, score: 1.0 });
+        sentence.claims.push(Claim {
+            cue: vec![Span::new(at("sagte"), at(":"))],
+            source: Some(Span::new(0, 2)),
+            message: vec![Span::new(at("Weber"), text.len() as u32)],
+            form: ClaimForm::Indirect,
+            hedged: false,
+        });
+        doc.sentences.push(sentence);
+        doc
+    }
+
+    #[test]
+    fn crossing_marks_are_cut_into_pieces_that_nest() {
+        let html = document_view(&crossing(), &[]);
+        assert_eq!(html.matches("<span").count(), html.matches("</span>").count(), "{html}");
+        assert_eq!(html.matches("data-label=\"PER\"").count(), 1, "{html}");
+        assert_eq!(html.matches("data-role=\"message\"").count(), 2, "the message is cut where the entity ends: {html}");
+        assert!(html.contains("data-role=\"message\"") && html.contains("data-role=\"cue\"") && html.contains("data-role=\"source\""));
+        let key = "data-claim=\"doc-a_3Cb_3E.txt-c1\"";
+        assert_eq!(html.matches(key).count(), 4, "source, cue and both pieces of the message carry one key: {html}");
+    }
+
+    #[test]
+    fn text_and_ids_are_escaped_and_nothing_is_lost() {
+        let html = document_view(&crossing(), &[]);
+        assert!(!html.contains("<b>") && html.contains("&lt;/b&gt; &amp; Co.") && html.contains("data-doc=\"a&lt;b&gt;.txt\""), "{html}");
+        let tags = regex::Regex::new("<[^>]*>").unwrap();
+        let text = tags.replace_all(&html, "").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+        assert_eq!(text, crossing().text.as_str());
+    }
+
+    #[test]
+    fn anchors_keep_plain_ids_and_encode_the_rest() {
+        assert_eq!(anchor("politik-haushaltsstreit.txt"), "doc-politik-haushaltsstreit.txt");
+        assert_eq!(anchor("k.jsonl#a b/ü"), "doc-k.jsonl_23a_20b_2F_C3_BC");
+    }
 }
