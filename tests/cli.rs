@@ -3,6 +3,13 @@
 
 mod common;
 
+// The runs past one machine and the reading view in a browser, in this binary too (one test
+// binary less to build).
+#[path = "cli/browser.rs"]
+mod browser;
+#[path = "cli/cluster.rs"]
+mod cluster;
+
 use common::{check_spans, lesart, lesart_in, root, show};
 use std::fs;
 
@@ -67,7 +74,11 @@ fn analyze_corpus_writes_three_files_with_exact_offsets() {
     assert!(md.starts_with("# lesart report") && md.contains("kurzmeldungen.jsonl#"), "{md}");
     let html = fs::read_to_string(out_dir.join("report.html")).unwrap();
     assert!(
-        html.starts_with("<!DOCTYPE html>") && html.contains("<svg") && html.contains("Helga Brandt") && !html.contains("<script"),
+        html.starts_with("<!DOCTYPE html>")
+            && html.contains("<svg")
+            && html.contains("Helga Brandt")
+            && html.matches("<script").count() == 1
+            && html.contains("data-label=\"PER\""),
         "report.html"
     );
 }

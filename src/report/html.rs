@@ -297,17 +297,19 @@ fn stacked_bar(h: &mut String, parts: &[(&str, f64)]) {
     let _ = writeln!(h, "</p>");
 }
 
-/// Two bars per row, each scaled to its own maximum, with the values written beside them.
+/// Two bars per row, each scaled to its own maximum, with the values written beside them;
+/// each row's name (a document id) links to the document.
 fn paired_bars(h: &mut String, rows: &[(&str, f64, f64)], first: &str, second: &str) {
     let (label_w, bar_w, row_h) = (330.0, 260.0, 22.0);
     let max_a = rows.iter().map(|r| r.1).fold(0.0, f64::max).max(1e-9);
     let max_b = rows.iter().map(|r| r.2).fold(0.0, f64::max).max(1e-9);
     let height = row_h * rows.len() as f64 + 4.0;
     let _ = write!(h, "<svg width=\"{}\" height=\"{height}\" role=\"img\">", label_w + 2.0 * bar_w + 120.0);
-    for (i, (name, a, b)) in rows.iter().enumerate() {
+    for (i, (full_name, a, b)) in rows.iter().enumerate() {
         let y = i as f64 * row_h;
-        let name: String = name.chars().take(48).collect();
-        let _ = write!(h, "<text x=\"0\" y=\"{:.1}\">{}</text>", y + 15.0, esc(&name));
+        let name: String = full_name.chars().take(48).collect();
+        // The document's name links to its reading view.
+        let _ = write!(h, "<a href=\"#{}\"><text x=\"0\" y=\"{:.1}\">{}</text></a>", anchor(full_name), y + 15.0, esc(&name));
         let wa = a / max_a * bar_w;
         let wb = b / max_b * bar_w;
         let xb = label_w + bar_w + 60.0;

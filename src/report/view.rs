@@ -50,21 +50,32 @@ fn render(h: &mut String, doc: &Document, groups: &[EntityGroup], id: &str) {
     let mut marks = marks_of(doc, groups, id);
     marks.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.span.end.cmp(&a.span.end)).then(a.rank.cmp(&b.rank)));
     let mut at = 0;
+    // Marks in order of their start: those begun before a sentence that reach into it are
+    // carried over from the one before, so each mark is looked at about once.
+    let (mut next, mut carried): (usize, Vec<&Mark>) = (0, Vec::new());
     for (n, s) in doc.sentences.iter().enumerate() {
         h.push_str(&esc(slice(Span::new(at, s.span.start.max(at)))));
         let modality = s.modality.map_or("none", crate::modality::summary::modality_name);
         let class = if s.boilerplate { "s bp" } else { "s" };
         let _ = write!(h, "<span class=\"{class}\" id=\"{id}-s{}\" data-sentence=\"{}\" data-modality=\"{modality}\">", n + 1, n + 1);
-        let inside: Vec<Mark> = marks
+        carried.retain(|m| m.span.end > s.span.start);
+        while next < marks.len() && marks[next].span.start < s.span.end {
+            if marks[next].span.end > s.span.start {
+                carried.push(&marks[next]);
+            }
+            next += 1;
+        }
+        let mut inside: Vec<Mark> = carried
             .iter()
-            .filter(|m| m.span.start < s.span.end && m.span.end > s.span.start)
             .map(|m| Mark {
                 span: Span::new(m.span.start.max(s.span.start), m.span.end.min(s.span.end)),
                 rank: m.rank,
                 open: m.open.clone(),
             })
             .collect();
+        inside.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.span.end.cmp(&a.span.end)).then(a.rank.cmp(&b.rank)));
         render_marked(h, s.span, &inside, &slice);
+        carried.retain(|m| m.span.end > s.span.end);
         h.push_str("</span>");
         at = s.span.end.max(at);
     }
@@ -104,13 +115,15 @@ fn render_marked<'t>(h: &mut String, span: Span, marks: &[Mark], slice: &impl Fn
 /// Every mark of a document but its sentences.
 fn marks_of(doc: &Document, groups: &[EntityGroup], id: &str) -> Vec<Mark> {
     let mut marks = Vec::new();
+    let actors: std::collections::HashMap<Span, &str> =
+        groups.iter().flat_map(|g| g.mentions.iter().map(move |&m| (m, g.canonical.as_str()))).collect();
     let claims = doc.sentences.iter().flat_map(|s| &s.claims);
     for (n, claim) in claims.enumerate() {
         claim_marks(&mut marks, doc, claim, &format!("{id}-c{}", n + 1));
     }
     for s in &doc.sentences {
         marks.extend(s.stance.iter().map(|st| stance_mark(doc, st)));
-        marks.extend(s.entities.iter().map(|e| entity_mark(doc, groups, e)));
+        marks.extend(s.entities.iter().map(|e| entity_mark(doc, &actors, e)));
         for cue in &s.cues {
             let kind = crate::modality::summary::cue_kind_name(cue.kind);
             let title = if cue.kind == CueKind::KonjunktivI { "Konjunktiv I" } else { kind };
@@ -164,9 +177,9 @@ fn stance_mark(doc: &Document, st: &Stance) -> Mark {
 }
 
 /// An entity mention with its type, offsets and the actor (group) it belongs to.
-fn entity_mark(doc: &Document, groups: &[EntityGroup], e: &Entity) -> Mark {
+fn entity_mark(doc: &Document, actors: &std::collections::HashMap<Span, &str>, e: &Entity) -> Mark {
     let label = label_name(e.label);
-    let actor = groups.iter().find(|g| g.mentions.contains(&e.span)).map_or_else(|| doc.text_of(e.span), |g| g.canonical.as_str());
+    let actor = actors.get(&e.span).copied().unwrap_or_else(|| doc.text_of(e.span));
     Mark {
         span: e.span,
         rank: 5,

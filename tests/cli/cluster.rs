@@ -2,9 +2,7 @@
 //! any split of the annotations gives `analyze`'s report, and the Spark job
 //! (`tools/spark/lesart-spark.py`, spark-submit --master local[2]) gives it too.
 
-mod common;
-
-use common::{lesart, root, shared_data, show};
+use crate::common::{lesart, root, shared_data, show};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -40,7 +38,7 @@ fn run_ok(args: &[&str]) {
 /// are `gnad.jsonl#…`): it writes its outputs and exits with 1.
 fn analyze_with_a_skip(docs: &Path, out: &Path) {
     let (dir, name) = (docs.parent().unwrap(), docs.file_name().unwrap().to_str().unwrap());
-    let run = common::lesart_in(dir, &["analyze", name, "--out", out.to_str().unwrap(), "--ner", "fast", "--quiet"]);
+    let run = crate::common::lesart_in(dir, &["analyze", name, "--out", out.to_str().unwrap(), "--ner", "fast", "--quiet"]);
     assert_eq!(run.status.code(), Some(1), "{}", show(&run));
     assert!(out.join("report.json").exists());
 }

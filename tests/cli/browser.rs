@@ -4,9 +4,7 @@
 //! `annotations.jsonl` as its mark, nothing from a document as an element, and no console
 //! message.
 
-mod common;
-
-use common::{lesart, root, show};
+use crate::common::{lesart, root, show};
 use scraper::{Html, Selector};
 use std::collections::BTreeMap;
 use std::fs;
@@ -35,12 +33,17 @@ fn chromium() -> Option<PathBuf> {
 /// The DOM of `page` after it loaded and its script ran, and what the browser logged from
 /// the page's console.
 fn render(chromium: &Path, page: &Path, profile: &Path) -> (Html, Vec<String>) {
+    render_at(chromium, page, "", profile)
+}
+
+/// As [`render`], with the page opened at `#fragment` (or without one for "").
+fn render_at(chromium: &Path, page: &Path, fragment: &str, profile: &Path) -> (Html, Vec<String>) {
     let out = Command::new(chromium)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
         .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
         .args(["--enable-logging=stderr", "--v=0", "--virtual-time-budget=2000", "--dump-dom"])
         .arg(format!("--user-data-dir={}", profile.display()))
-        .arg(format!("file://{}", page.display()))
+        .arg(format!("file://{}{fragment}", page.display()))
         .output()
         .unwrap();
     assert!(out.status.success(), "chromium failed on {}: {}", page.display(), show(&out));
@@ -134,6 +137,12 @@ fn the_report_marks_every_entity_and_claim_and_runs_nothing_from_the_documents()
     assert!(hostile[0].text().collect::<String>().contains("<script>document.title='übernommen'</script>"), "the markup shows as text");
     let rows = select(&dom, "tr[data-hedging] a[href^=\"#doc-\"]");
     assert_eq!(rows.len(), documents, "every document has its row, linked to its view");
+    assert!(select(&dom, "details.doc[open]").is_empty(), "documents start closed");
+    // A link to a sentence opens its document.
+    let anchor = lesart::report::view::anchor("politik-haushaltsstreit.txt");
+    let (dom, _) = render_at(&chromium, &out.join("report.html"), &format!("#{anchor}-s8"), &dir.path().join("profile"));
+    let open: Vec<&str> = select(&dom, "details.doc[open]").iter().map(|d| d.value().attr("id").unwrap()).collect();
+    assert_eq!(open, [anchor.as_str()]);
 }
 
 #[test]
