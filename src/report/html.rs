@@ -15,7 +15,8 @@ pub const CHART_DOCUMENTS: usize = 200;
 /// Renders the report as a standalone HTML page.
 pub fn render(report: &Report) -> String {
     let first = &report.documents[..report.documents.len().min(CHART_DOCUMENTS)];
-    [head(report, first), report.documents.iter().map(document_row).collect(), views_head(), tail(report)].concat()
+    let rows: String = report.documents.iter().enumerate().map(|(i, d)| document_row(d, i < VIEW_DOCUMENTS)).collect();
+    [head(report, first), rows, views_head(report.documents.len()), tail(report)].concat()
 }
 
 /// Everything before the rows of the documents table, with the chart of `first`.
@@ -138,17 +139,22 @@ fn filter_attributes(d: &DocumentSummary) -> String {
     )
 }
 
-/// One row of the documents table.
-pub(crate) fn document_row(d: &DocumentSummary) -> String {
+/// The reading view holds this many documents at most (the first, in the report's order), so
+/// that the page stays quick to open for any corpus; `lesart inspect FILE --html` shows any
+/// other, and the table lists them all.
+pub const VIEW_DOCUMENTS: usize = 2_000;
+
+/// One row of the documents table; `readable` when the document is among those to read, whose
+/// name then links to it.
+pub(crate) fn document_row(d: &DocumentSummary, readable: bool) -> String {
     let mut h = String::new();
     let sources: Vec<String> = d.modality.top_sources.iter().take(3).map(|(s, n)| format!("{s} ({n})")).collect();
     let entities: Vec<String> = d.entities.iter().take(3).map(|e| format!("{} ({})", e.name, e.mentions)).collect();
     let _ = writeln!(
         h,
-        "<tr {}><td><a href=\"#{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td></tr>",
+        "<tr {}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.1}</td><td>{}</td><td>{}</td></tr>",
         filter_attributes(d),
-        anchor(&d.id),
-        esc(&d.id),
+        if readable { format!("<a href=\"#{}\">{}</a>", anchor(&d.id), esc(&d.id)) } else { esc(&d.id) },
         esc(&d.encoding),
         d.counts.sentences,
         d.counts.words,
@@ -160,9 +166,17 @@ pub(crate) fn document_row(d: &DocumentSummary) -> String {
     h
 }
 
-/// The end of the documents table and the start of the reading views.
-pub(crate) fn views_head() -> String {
-    format!("</table>\n<h2 id=\"read\">Read the documents</h2>\n{LEGEND}\n")
+/// The end of the documents table and the start of the reading views, saying how many of the
+/// `documents` are there to read.
+pub(crate) fn views_head(documents: usize) -> String {
+    let note = if documents > VIEW_DOCUMENTS {
+        format!(
+            "<p>The first {VIEW_DOCUMENTS} of {documents} documents; <code>lesart inspect FILE --html PAGE</code> shows any other.</p>\n"
+        )
+    } else {
+        String::new()
+    };
+    format!("</table>\n<h2 id=\"read\">Read the documents</h2>\n{note}{LEGEND}\n")
 }
 
 /// The marks' legend.

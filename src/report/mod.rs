@@ -147,16 +147,21 @@ fn write_reports(out_dir: &Path, report: &Report, spill: &mut Spill) -> Result<(
     md.write_all(markdown::head(report).as_bytes()).map_err(io_err(&md))?;
     page.write_all(html::head(report, &first).as_bytes()).map_err(io_err(&page))?;
     let mut rows: std::io::Result<()> = Ok(());
+    let mut row = 0;
     let documents = sorted.documents().inspect(|d| {
         if let (Ok(d), Ok(())) = (d, &rows) {
-            rows = md.write_all(markdown::document_row(d).as_bytes()).and_then(|()| page.write_all(html::document_row(d).as_bytes()));
+            let readable = row < html::VIEW_DOCUMENTS;
+            row += 1;
+            rows = md
+                .write_all(markdown::document_row(d).as_bytes())
+                .and_then(|()| page.write_all(html::document_row(d, readable).as_bytes()));
         }
     });
     write_atomically_with(&out_dir.join(REPORT_JSON), |w| json::write_report(w, report, documents))?;
     rows.map_err(io_err(&md))?;
     md.write_all(markdown::tail(report).as_bytes()).map_err(io_err(&md))?;
-    page.write_all(html::views_head().as_bytes()).map_err(io_err(&page))?;
-    for document in sorted.views() {
+    page.write_all(html::views_head(report.documents_analysed).as_bytes()).map_err(io_err(&page))?;
+    for document in sorted.views().take(html::VIEW_DOCUMENTS) {
         let (summary, view) = document.map_err(|e| Error::io(&spill.path, e))?;
         page.write_all(html::document_view(&summary, &view).as_bytes()).map_err(io_err(&page))?;
     }
