@@ -250,6 +250,18 @@ pub enum EntityLabel {
     MISC,
 }
 
+impl EntityLabel {
+    /// The label as the JSON output writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityLabel::PER => "PER",
+            EntityLabel::LOC => "LOC",
+            EntityLabel::ORG => "ORG",
+            EntityLabel::MISC => "MISC",
+        }
+    }
+}
+
 /// A named-entity mention.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entity {

@@ -644,7 +644,7 @@ fn analyze(args: AnalyzeArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(STOPPED));
     }
     if !args.quiet {
-        let memory = lesart::pipeline::peak_memory_bytes().map(|b| format!(", peak memory {} MiB", b >> 20)).unwrap_or_default();
+        let memory = peak_memory_note();
         let resumed = if run.resumed > 0 { format!("resumed after {} inputs; ", run.resumed) } else { String::new() };
         eprintln!(
             "lesart: {resumed}{} documents, {} sentences, {} words in {:.2} s ({:.0} words/s{memory}); {} skipped → {}",
@@ -672,7 +672,7 @@ fn stream(args: StreamArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(STOPPED));
     }
     if !args.quiet {
-        let memory = lesart::pipeline::peak_memory_bytes().map(|b| format!(", peak memory {} MiB", b >> 20)).unwrap_or_default();
+        let memory = peak_memory_note();
         eprintln!(
             "lesart: {} lines: {} documents, {} error records; {} words in {:.2} s ({:.0} words/s{memory})",
             summary.lines,
@@ -699,6 +699,11 @@ fn report_command(args: ReportArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `, peak memory N MiB` for the summary lines, where the system tells.
+fn peak_memory_note() -> String {
+    lesart::pipeline::peak_memory_bytes().map(|b| format!(", peak memory {} MiB", b >> 20)).unwrap_or_default()
 }
 
 /// Ctrl-C (or SIGTERM) stops the run after the inputs underway: what is finished stays and

@@ -211,6 +211,11 @@ impl Pipeline {
         })
     }
 
+    /// Runs `f` on the pipeline's worker threads (where its parallel work goes).
+    pub fn install<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        self.pool.install(f)
+    }
+
     /// Worker threads.
     pub fn threads(&self) -> usize {
         self.pool.current_num_threads().max(1)

@@ -249,11 +249,7 @@ pub fn render_html(summaries: &[DocumentSummary], views: &[String]) -> String {
         for a in &actors {
             let _ = write!(h, "<tr data-shared-actor=\"{}\"><th>{}</th>", esc(&a.actor), esc(&a.actor));
             for c in &a.articles {
-                let class = match c {
-                    Some(s) if s.favor > s.against => "favor",
-                    Some(s) if s.against > s.favor => "against",
-                    _ => "neutral",
-                };
+                let class = c.as_ref().map_or("neutral", |s| s.leaning());
                 let _ = write!(h, "<td class=\"{class}\">{}</td>", esc(&cell_text(c.as_ref())));
             }
             h.push_str("</tr>\n");

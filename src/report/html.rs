@@ -117,19 +117,7 @@ fn filter_link(name: &str) -> String {
 fn filter_attributes(d: &DocumentSummary) -> String {
     let sources: Vec<&str> = d.modality.sources.keys().map(String::as_str).collect();
     let actors: Vec<&str> = d.entities.iter().map(|e| e.name.as_str()).collect();
-    let stance: Vec<String> = d
-        .stance
-        .actors
-        .iter()
-        .map(|a| {
-            let label = match a.favor.cmp(&a.against) {
-                std::cmp::Ordering::Greater => "favor",
-                std::cmp::Ordering::Less => "against",
-                std::cmp::Ordering::Equal => "neutral",
-            };
-            format!("{}={label}", a.actor)
-        })
-        .collect();
+    let stance: Vec<String> = d.stance.actors.iter().map(|a| format!("{}={}", a.actor, a.leaning())).collect();
     format!(
         "data-sources=\"{}\" data-actors=\"{}\" data-hedging=\"{:.1}\" data-stance=\"{}\"",
         esc(&sources.join("|")),

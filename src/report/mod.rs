@@ -329,24 +329,42 @@ impl<W: Write> Write for Counting<W> {
 /// `report` and `spill`.
 fn replay(pipeline: &Pipeline, part_path: &Path, bytes: u64, report: &mut Report, spill: &mut Spill) -> Result<()> {
     let file = std::fs::File::open(part_path).map_err(|e| Error::io(part_path, e))?;
-    let reader = std::io::BufReader::new(std::io::Read::take(file, bytes));
-    for (n, line) in std::io::BufRead::lines(reader).enumerate() {
-        let line = line.map_err(|e| Error::io(part_path, e))?;
-        let read =
-            json::read_annotation_line(&line).map_err(|reason| Error::BadLine { path: part_path.to_path_buf(), line: n + 1, reason })?;
-        add_line(read, |doc| pipeline.entity_groups(doc), report, spill)?;
-    }
-    Ok(())
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(std::io::Read::take(file, bytes))).enumerate();
+    pipeline.install(|| add_annotation_lines(lines, part_path, |doc| pipeline.entity_groups(doc), report, spill))
 }
 
-/// Adds one line of annotations to `report` (and a document's summary to `spill`).
-fn add_line(
-    line: json::AnnotationLine,
-    groups: impl Fn(&crate::doc::Document) -> Vec<crate::ner::EntityGroup>,
+/// Lines of annotations read and summarised in parallel at a time.
+const LINES_PER_RUN: usize = 256;
+
+/// Adds the lines of the annotation file `path` (numbered from 0) to `report` and `spill`:
+/// read, summarised and rendered in parallel runs on the current thread pool, added in order.
+/// A line that is no annotation line stops it with its place.
+fn add_annotation_lines(
+    mut lines: impl Iterator<Item = (usize, std::io::Result<String>)>,
+    path: &Path,
+    groups: impl Fn(&crate::doc::Document) -> Vec<crate::ner::EntityGroup> + Sync,
     report: &mut Report,
     spill: &mut Spill,
 ) -> Result<()> {
-    add_summarised(summarise(line, groups), report, spill)
+    use rayon::prelude::*;
+    loop {
+        let run: Vec<(usize, std::io::Result<String>)> = lines.by_ref().take(LINES_PER_RUN).collect();
+        if run.is_empty() {
+            return Ok(());
+        }
+        let summarised: Vec<Result<Summarised>> = run
+            .into_par_iter()
+            .map(|(n, line)| {
+                let line = line.map_err(|e| Error::io(path, e))?;
+                let read =
+                    json::read_annotation_line(&line).map_err(|reason| Error::BadLine { path: path.to_path_buf(), line: n + 1, reason })?;
+                Ok(summarise(read, &groups))
+            })
+            .collect();
+        for line in summarised {
+            add_summarised(line?, report, spill)?;
+        }
+    }
 }
 
 /// A line of annotations with its document summarised.

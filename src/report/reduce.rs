@@ -5,11 +5,10 @@
 //! put in one order; so the parts of a corpus, analysed anywhere, give the report `analyze`
 //! gives for the whole.
 
-use super::{add_summarised, json, summarise, write_reports, Report, Spill};
+use super::{add_annotation_lines, write_reports, Report, Spill};
 use crate::error::{Error, Result};
 use crate::ner::gazetteer::{Gazetteers, GAZETTEER_SUBDIR};
 use crate::pipeline::SECTION_SENTENCES;
-use rayon::prelude::*;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -21,9 +20,6 @@ pub struct Reduced {
     /// The report written.
     pub report: Report,
 }
-
-/// Lines summarised in parallel at a time.
-const LINES_PER_RUN: usize = 256;
 
 /// Reads the annotation files among `paths` (files as given, folders walked for `*.jsonl`,
 /// `*.jsonl.gz` and `part-*`; gzip-compressed or not; each file once) and writes `report.json`, `report.md`
@@ -41,34 +37,9 @@ pub fn report_from_annotations(paths: &[PathBuf], models_dir: &Path, jobs: usize
     let mut spill = Spill::create(out_dir)?;
     let groups = |doc: &crate::doc::Document| crate::ner::link::group_entities(doc, Some(&gazetteers), SECTION_SENTENCES);
     for file in &files {
-        let mut lines = open_lines(file)?.enumerate();
-        loop {
-            let run: Vec<(usize, std::io::Result<String>)> = lines.by_ref().take(LINES_PER_RUN).collect();
-            if run.is_empty() {
-                break;
-            }
-            let summarised: Vec<Result<Option<super::Summarised>>> = pool.install(|| {
-                run.into_par_iter()
-                    .map(|(n, line)| {
-                        let line = line.map_err(|e| Error::io(file, e))?;
-                        if line.trim().is_empty() {
-                            return Ok(None);
-                        }
-                        let read = json::read_annotation_line(&line).map_err(|reason| Error::BadLine {
-                            path: file.clone(),
-                            line: n + 1,
-                            reason,
-                        })?;
-                        Ok(Some(summarise(read, groups)))
-                    })
-                    .collect()
-            });
-            for line in summarised {
-                if let Some(line) = line? {
-                    add_summarised(line, &mut report, &mut spill)?;
-                }
-            }
-        }
+        // Blank lines stand in a stream's output for blank input lines.
+        let lines = open_lines(file)?.enumerate().filter(|(_, line)| !line.as_ref().is_ok_and(|l| l.trim().is_empty()));
+        pool.install(|| add_annotation_lines(lines, file, groups, &mut report, &mut spill))?;
     }
     report.finish();
     write_reports(out_dir, &report, &mut spill)?;

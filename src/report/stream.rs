@@ -8,6 +8,7 @@
 //! waits for answers.
 
 use super::json::{write_document_line, write_error_line, ErrorRecord};
+use crate::doc::Document;
 use crate::error::{Error, Result};
 use crate::ingest::{BadRecord, Skipped};
 use crate::pipeline::Pipeline;
@@ -61,7 +62,8 @@ struct Line {
 /// What becomes of one line.
 enum Item {
     Blank,
-    Document(Result<crate::doc::Document, Skipped>, Place),
+    /// The batch's `n`th document, with its place.
+    Document(usize, Place),
     Error(ErrorRecord),
 }
 
@@ -102,12 +104,13 @@ impl Streamer<'_> {
                     }
                 }
                 summary.lines += lines.len();
-                let mut items: Vec<Item> = lines.into_iter().map(|line| self.item(line, options)).collect();
-                if !self.annotate_items(&mut items) {
+                let mut documents = Vec::new();
+                let items: Vec<Item> = lines.into_iter().map(|line| self.item(line, options, &mut documents)).collect();
+                if !self.pipeline.annotate_all(&mut documents) {
                     summary.stopped = true;
                     break;
                 }
-                self.write_items(&items, &mut output, &mut summary).map_err(|e| Error::io("<stdout>", e))?;
+                write_items(&items, &documents, &mut output, &mut summary).map_err(|e| Error::io("<stdout>", e))?;
             }
             drop(rx);
             // The reader ends at the end of the input, or at its next line once we stopped.
@@ -120,8 +123,9 @@ impl Streamer<'_> {
         Ok(summary)
     }
 
-    /// Turns one line into a document to analyse, an error record or a blank.
-    fn item(&self, line: Line, options: &StreamOptions) -> Item {
+    /// Turns one line into a document to analyse (put in `documents`), an error record or a
+    /// blank.
+    fn item(&self, line: Line, options: &StreamOptions, documents: &mut Vec<Result<Document, Skipped>>) -> Item {
         let input_name = |number: usize| format!("{}:{number}", options.name.as_deref().unwrap_or("<stdin>"));
         let error =
             |id, number, reason: String| Item::Error(ErrorRecord { id, line: Some(number), input: input_name(number), error: reason });
@@ -144,43 +148,32 @@ impl Streamer<'_> {
             return Item::Blank;
         }
         match self.pipeline.read_record(record, options.name.as_deref(), number) {
-            Ok((doc, id)) => Item::Document(Ok(doc), Place { id, input: input_name(number), line: number }),
+            Ok((doc, id)) => {
+                documents.push(Ok(doc));
+                Item::Document(documents.len() - 1, Place { id, input: input_name(number), line: number })
+            }
             Err(BadRecord { id, reason }) => error(id, number, reason),
         }
     }
+}
 
-    /// Analyses the documents among `items` in parallel; false when stopped.
-    fn annotate_items(&self, items: &mut [Item]) -> bool {
-        let mut results: Vec<Result<crate::doc::Document, Skipped>> = items
-            .iter_mut()
-            .filter_map(|item| match item {
-                Item::Document(result, _) => Some(std::mem::replace(result, Err(Skipped::new("", "")))),
-                _ => None,
-            })
-            .collect();
-        let done = self.pipeline.annotate_all(&mut results);
-        let mut results = results.into_iter();
-        for item in items.iter_mut() {
-            if let Item::Document(slot, _) = item {
-                if let Some(result) = results.next() {
-                    *slot = result;
-                }
-            }
-        }
-        done
-    }
-
-    /// Writes one line per item, then flushes.
-    fn write_items(&self, items: &[Item], output: &mut impl Write, summary: &mut StreamSummary) -> std::io::Result<()> {
-        for item in items {
-            match item {
-                Item::Blank => output.write_all(b"\n")?,
-                Item::Document(Ok(doc), _) => {
+/// Writes one line per item (a document's from `documents`), then flushes.
+fn write_items(
+    items: &[Item],
+    documents: &[Result<Document, Skipped>],
+    output: &mut impl Write,
+    summary: &mut StreamSummary,
+) -> std::io::Result<()> {
+    for item in items {
+        match item {
+            Item::Blank => output.write_all(b"\n")?,
+            Item::Document(n, place) => match &documents[*n] {
+                Ok(doc) => {
                     summary.documents += 1;
                     summary.words += doc.word_count();
                     write_document_line(&mut *output, doc)?;
                 }
-                Item::Document(Err(skipped), place) => {
+                Err(skipped) => {
                     summary.errors += 1;
                     let record = ErrorRecord {
                         id: place.id.clone(),
@@ -190,14 +183,14 @@ impl Streamer<'_> {
                     };
                     write_error_line(&mut *output, &record)?;
                 }
-                Item::Error(record) => {
-                    summary.errors += 1;
-                    write_error_line(&mut *output, record)?;
-                }
+            },
+            Item::Error(record) => {
+                summary.errors += 1;
+                write_error_line(&mut *output, record)?;
             }
         }
-        output.flush()
     }
+    output.flush()
 }
 
 /// `  12\t{…}` → (12, `{…}`): the number before the first tab, spaces around it allowed.

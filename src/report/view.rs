@@ -3,7 +3,7 @@
 //! HTML that needs no script. Marks that cross are split, each piece carrying the whole
 //! mark's attributes; every piece of text is escaped.
 
-use crate::doc::{Claim, CueKind, Document, Entity, EntityLabel, Mood, Span, Stance, StanceHolder, StanceLabel};
+use crate::doc::{Claim, CueKind, Document, Entity, Mood, Span, Stance, StanceHolder};
 use crate::ner::EntityGroup;
 use std::fmt::Write;
 
@@ -44,17 +44,14 @@ pub fn document_view(doc: &Document, groups: &[EntityGroup]) -> String {
 /// that lie in it (a mark over several sentences, such as a quotation's message, is cut at
 /// their ends, each piece with the mark's attributes).
 fn render(h: &mut String, doc: &Document, groups: &[EntityGroup], id: &str) {
-    let text = doc.text.as_str();
-    let offsets: Vec<usize> = text.char_indices().map(|(b, _)| b).chain([text.len()]).collect();
-    let slice = |span: Span| &text[offsets[span.start as usize]..offsets[span.end as usize]];
     let mut marks = marks_of(doc, groups, id);
-    marks.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.span.end.cmp(&a.span.end)).then(a.rank.cmp(&b.rank)));
+    marks.sort_by_key(|m| m.order(m.span));
     let mut at = 0;
     // Marks in order of their start: those begun before a sentence that reach into it are
     // carried over from the one before, so each mark is looked at about once.
     let (mut next, mut carried): (usize, Vec<&Mark>) = (0, Vec::new());
     for (n, s) in doc.sentences.iter().enumerate() {
-        h.push_str(&esc(slice(Span::new(at, s.span.start.max(at)))));
+        h.push_str(&esc(doc.text_of(Span::new(at, s.span.start.max(at)))));
         let modality = s.modality.map_or("none", crate::modality::summary::modality_name);
         let class = if s.boilerplate { "s bp" } else { "s" };
         let _ = write!(h, "<span class=\"{class}\" id=\"{id}-s{}\" data-sentence=\"{}\" data-modality=\"{modality}\">", n + 1, n + 1);
@@ -65,47 +62,52 @@ fn render(h: &mut String, doc: &Document, groups: &[EntityGroup], id: &str) {
             }
             next += 1;
         }
-        let mut inside: Vec<Mark> = carried
-            .iter()
-            .map(|m| Mark {
-                span: Span::new(m.span.start.max(s.span.start), m.span.end.min(s.span.end)),
-                rank: m.rank,
-                open: m.open.clone(),
-            })
-            .collect();
-        inside.sort_by(|a, b| a.span.start.cmp(&b.span.start).then(b.span.end.cmp(&a.span.end)).then(a.rank.cmp(&b.rank)));
-        render_marked(h, s.span, &inside, &slice);
+        let mut pieces: Vec<Piece> =
+            carried.iter().map(|&m| (Span::new(m.span.start.max(s.span.start), m.span.end.min(s.span.end)), m)).collect();
+        pieces.sort_by_key(|&(span, m)| m.order(span));
+        render_marked(h, doc, s.span, &pieces);
         carried.retain(|m| m.span.end > s.span.end);
         h.push_str("</span>");
         at = s.span.end.max(at);
     }
-    h.push_str(&esc(slice(Span::new(at, offsets.len() as u32 - 1))));
+    h.push_str(&esc(doc.text_of(Span::new(at, doc.text.char_len()))));
 }
 
-/// The text of `span` with `marks` (sorted by start, longest first) nested in it.
-fn render_marked<'t>(h: &mut String, span: Span, marks: &[Mark], slice: &impl Fn(Span) -> &'t str) {
-    let mut points: Vec<u32> = marks.iter().flat_map(|m| [m.span.start, m.span.end]).chain([span.start, span.end]).collect();
+/// The part of a mark that lies in one sentence.
+type Piece<'a> = (Span, &'a Mark);
+
+impl Mark {
+    /// Where a piece of this mark (over `span`) goes among others: by start, the longest
+    /// (outermost) first, then by rank.
+    fn order(&self, span: Span) -> (u32, std::cmp::Reverse<u32>, u8) {
+        (span.start, std::cmp::Reverse(span.end), self.rank)
+    }
+}
+
+/// The text of `span` with `pieces` (in [`Mark::order`]) nested in it.
+fn render_marked(h: &mut String, doc: &Document, span: Span, pieces: &[Piece]) {
+    let mut points: Vec<u32> = pieces.iter().flat_map(|(p, _)| [p.start, p.end]).chain([span.start, span.end]).collect();
     points.sort_unstable();
     points.dedup();
-    let mut open: Vec<&Mark> = Vec::new();
+    let mut open: Vec<&Piece> = Vec::new();
     let (mut next, mut at) = (0, span.start);
     for point in points {
         if point > at {
-            h.push_str(&esc(slice(Span::new(at, point))));
+            h.push_str(&esc(doc.text_of(Span::new(at, point))));
             at = point;
         }
         // Close what ends here; what was opened inside it and goes on is opened again.
-        if let Some(i) = open.iter().position(|m| m.span.end <= point) {
-            let closed: Vec<&Mark> = open.drain(i..).collect();
+        if let Some(i) = open.iter().position(|(p, _)| p.end <= point) {
+            let closed: Vec<&Piece> = open.drain(i..).collect();
             closed.iter().for_each(|_| h.push_str("</span>"));
-            for m in closed.into_iter().filter(|m| m.span.end > point) {
-                h.push_str(&m.open);
-                open.push(m);
+            for piece in closed.into_iter().filter(|(p, _)| p.end > point) {
+                h.push_str(&piece.1.open);
+                open.push(piece);
             }
         }
-        while next < marks.len() && marks[next].span.start == point {
-            h.push_str(&marks[next].open);
-            open.push(&marks[next]);
+        while next < pieces.len() && pieces[next].0.start == point {
+            h.push_str(&pieces[next].1.open);
+            open.push(&pieces[next]);
             next += 1;
         }
     }
@@ -155,7 +157,7 @@ fn claim_marks(marks: &mut Vec<Mark>, doc: &Document, claim: &Claim, key: &str) 
 
 /// A stance on its target: the label as colour, score, probability and holder.
 fn stance_mark(doc: &Document, st: &Stance) -> Mark {
-    let label = stance_name(st.label);
+    let label = st.label.name();
     let holder = match (st.holder, st.holder_span) {
         (StanceHolder::Source, Some(span)) => doc.text_of(span).to_string(),
         (StanceHolder::Source, None) => "a source".to_string(),
@@ -178,7 +180,7 @@ fn stance_mark(doc: &Document, st: &Stance) -> Mark {
 
 /// An entity mention with its type, offsets and the actor (group) it belongs to.
 fn entity_mark(doc: &Document, actors: &std::collections::HashMap<Span, &str>, e: &Entity) -> Mark {
-    let label = label_name(e.label);
+    let label = e.label.name();
     let actor = actors.get(&e.span).copied().unwrap_or_else(|| doc.text_of(e.span));
     Mark {
         span: e.span,
@@ -190,23 +192,6 @@ fn entity_mark(doc: &Document, actors: &std::collections::HashMap<Span, &str>, e
             esc(actor),
             esc(actor)
         ),
-    }
-}
-
-fn stance_name(l: StanceLabel) -> &'static str {
-    match l {
-        StanceLabel::Favor => "favor",
-        StanceLabel::Against => "against",
-        StanceLabel::Neutral => "neutral",
-    }
-}
-
-fn label_name(l: EntityLabel) -> &'static str {
-    match l {
-        EntityLabel::PER => "PER",
-        EntityLabel::LOC => "LOC",
-        EntityLabel::ORG => "ORG",
-        EntityLabel::MISC => "MISC",
     }
 }
 
@@ -229,7 +214,7 @@ pub fn esc(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::doc::{ClaimForm, Sentence};
+    use crate::doc::{ClaimForm, EntityLabel, Sentence};
 
     /// `Er sagte: <b>Anna Weber</b> & Co. kommen.` with a claim whose message starts inside
     /// the entity and ends after it, so that the two marks cross.

@@ -33,6 +33,18 @@ pub struct ActorStance {
     pub strongest: Vec<StrongSentence>,
 }
 
+impl ActorStance {
+    /// Which way the actor's sentences lean: `favor` or `against` when there are more of that
+    /// label than of the other, else `neutral`.
+    pub fn leaning(&self) -> &'static str {
+        match self.favor.cmp(&self.against) {
+            std::cmp::Ordering::Greater => "favor",
+            std::cmp::Ordering::Less => "against",
+            std::cmp::Ordering::Equal => "neutral",
+        }
+    }
+}
+
 /// Stance toward every actor of a document, most mentioned first (the order of the groups).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct StanceSummary {
