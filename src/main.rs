@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use lesart::modality::eval::{QuoteMetric, QuoteSplit};
 use lesart::ingest::{collect_inputs, Input};
 use lesart::ner::{GoldFormat, NerModel};
 use lesart::report::{self, aggregate::DocumentSummary, terminal};
@@ -357,11 +358,18 @@ enum StanceFormat {
 
 #[derive(Subcommand)]
 enum EvalCommand {
-    /// Quotation message, source and cue P/R/F1 (token overlap and exact) on wikinews-quotes JSONL.
+    /// Quotation message, source and cue P/R/F1 on wikinews-quotes JSONL (one to one, SpkAtt or lenient).
     Quotes {
         /// Gold file in the wikinews-quotes format.
         #[arg(long)]
         gold: PathBuf,
+        /// Which figures to print (JSON holds all).
+        #[arg(long, value_enum, default_value_t = QuoteMetric::OneToOne)]
+        metric: QuoteMetric,
+        /// Which articles of the file to score: all, the training part, or the held-out
+        /// seventh (articles 3, 10, 17, …).
+        #[arg(long, value_enum, default_value_t = QuoteSplit::All)]
+        split: QuoteSplit,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -479,9 +487,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = lesart::morphology::eval::eval_conllu(&morphology, &gold)?;
             print_report(&report, json)
         }
-        Command::Eval(EvalCommand::Quotes { gold, json, common }) => {
+        Command::Eval(EvalCommand::Quotes { gold, metric, split, json, common }) => {
             let pipeline = common.pipeline()?;
-            let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold)?;
+            let mut report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold, split)?;
+            report.shown = metric;
             print_report(&report, json)
         }
         Command::Eval(EvalCommand::Stance { gold, format: StanceFormat::Newsmtsc, json, common, .. }) => {

@@ -67,15 +67,17 @@ fn ner_on_germeval_dev() {
 
 #[test]
 fn quotations_on_wikinews_dev() {
+    use lesart::modality::eval::QuoteSplit;
     let Some(gold) = shared_data("wikinews-quotes/dev.jsonl") else { return };
     // Claims read entities only for sources; the fast NER model gives the same figures
     // (README) in a fraction of the time.
     let pipeline = lesart::Pipeline::new(&fast_ner()).unwrap();
-    let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold).unwrap();
+    let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold, QuoteSplit::All).unwrap();
     eprintln!("{report}");
-    assert!(report.message.overlap.f1 >= 0.70, "{report}");
-    assert!(report.source.overlap.f1 >= 0.65, "{report}");
-    assert!(report.cue.overlap.f1 >= 0.65, "{report}");
+    let roles = &report.one_to_one;
+    assert!(roles.message.overlap.f1 >= 0.70, "{report}");
+    assert!(roles.source.overlap.f1 >= 0.60, "{report}");
+    assert!(roles.cue.overlap.f1 >= 0.65, "{report}");
 }
 
 #[test]

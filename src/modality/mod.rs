@@ -321,11 +321,13 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("gold.jsonl");
         std::fs::write(&path, format!("{line}\n")).expect("write gold");
-        let report = eval_quotes(&analyze, &path).expect("eval runs");
+        let report = eval_quotes(&analyze, &path, eval::QuoteSplit::All).expect("eval runs");
         assert_eq!(report.articles, 1);
-        for field in [&report.message, &report.source, &report.cue] {
+        let roles = &report.one_to_one;
+        for field in [&roles.message, &roles.source, &roles.cue] {
             assert_eq!((field.overlap.f1, field.exact.f1), (1.0, 1.0));
         }
+        assert_eq!(report.spkatt.joint.f1, 1.0);
         assert!(report.to_string().contains("message"));
     }
 }
