@@ -328,6 +328,9 @@ pub struct Claim {
     pub cue: Vec<Span>,
     /// Who says it, when the text names them.
     pub source: Option<Span>,
+    /// The actor the source is: the canonical name of its entity group (*Helga Brandt* for
+    /// *Brandt* and *sie*), when the source names or refers to one.
+    pub entity: Option<Box<str>>,
     /// What is said; may be split around the cue.
     pub message: Vec<Span>,
     /// Direct, indirect or reported.

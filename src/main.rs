@@ -2,8 +2,8 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
-use lesart::modality::eval::{QuoteMetric, QuoteSplit};
 use lesart::ingest::{collect_inputs, Input};
+use lesart::modality::eval::{QuoteMetric, QuoteSplit};
 use lesart::ner::{GoldFormat, NerModel};
 use lesart::report::{self, aggregate::DocumentSummary, terminal};
 use lesart::{Config, Pipeline};
@@ -111,6 +111,10 @@ struct Common {
     /// NER model: accurate (perceptron + encoder head, ~1,000 words/s) or fast (perceptron alone).
     #[arg(long, value_enum, default_value_t = NerModel::Accurate)]
     ner: NerModel,
+    /// Who said what: the rules, or the learned quotation model on the accurate NER model's
+    /// encoder pass (docs/measurements.md compares them).
+    #[arg(long, value_enum, default_value_t = Quotes::Rules)]
+    quotes: Quotes,
     /// Skip a document that takes longer than this many seconds, with the reason (0 = no limit).
     #[arg(long, value_name = "SECS", default_value_t = lesart::pipeline::DEFAULT_DOC_TIMEOUT.as_secs_f64())]
     doc_timeout: f64,
@@ -133,6 +137,7 @@ impl Common {
             max_file_bytes: self.max_file_size << 20,
             targets: self.targets.clone(),
             ner: self.ner,
+            quote_model: self.quotes == Quotes::Model,
             doc_timeout: doc_timeout(self.doc_timeout)?,
             ..Config::default()
         };
@@ -342,6 +347,34 @@ enum TrainCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Train the quotation model (models/modality/quotes.bin) on wikinews-quotes: anchor and
+    /// role networks over the encoder's vectors and the rules' findings, fitted on train.jsonl
+    /// without its held-out seventh, thresholds chosen on dev.jsonl; deterministic.
+    Quotes {
+        /// Training articles (the held-out seventh, `eval quotes --split heldout`, is left out).
+        #[arg(long, default_value = "../shared/data/wikinews-quotes/train.jsonl")]
+        train: PathBuf,
+        /// Articles the thresholds are chosen on.
+        #[arg(long, default_value = "../shared/data/wikinews-quotes/dev.jsonl")]
+        dev: PathBuf,
+        /// Where to write the model [default: MODELS/modality/quotes.bin].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Train on the first N training articles only (learning curves).
+        #[arg(long, value_name = "N")]
+        max_articles: Option<usize>,
+        /// Passes over the training rows.
+        #[arg(long, default_value_t = 6)]
+        epochs: usize,
+        /// Hidden units of each network.
+        #[arg(long, default_value_t = 256)]
+        hidden: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        common: Common,
+    },
 }
 
 /// Gold formats of `eval stance`.
@@ -354,6 +387,15 @@ enum StanceFormat {
     /// Candidate targets labelled actor or not (tests/data/stance-targets-dev.jsonl): the
     /// precision and recall of the targets the stance stage proposes.
     Targets,
+}
+
+/// How claims are found.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Quotes {
+    /// The rules (cue lexicon, clause structure, quotation marks).
+    Rules,
+    /// The learned quotation model (needs `--ner accurate`; falls back to the rules without it).
+    Model,
 }
 
 #[derive(Subcommand)]
@@ -512,6 +554,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let dir = models.unwrap_or_else(lesart::pipeline::default_models_dir);
             let (ner, encode) = lesart::ner::Ner::load_with_encoder(&dir, ner)?;
             let report = lesart::ner::eval_file(&ner, encode.as_ref(), &gold, format, with_derived)?;
+            print_report(&report, json)
+        }
+        Command::Train(TrainCommand::Quotes { train, dev, out, max_articles, epochs, hidden, json, common }) => {
+            let config = common.config_with(|c| {
+                c.quote_model = false;
+                c.keep_vectors = true;
+            })?;
+            let out = out.unwrap_or_else(|| config.models_dir.join("modality").join(lesart::modality::model::MODEL_FILE));
+            let pipeline = Pipeline::new(&config)?;
+            let mut settings = lesart::modality::train::QuoteTrainConfig::new(train, dev, out);
+            settings.max_articles = max_articles;
+            settings.epochs = epochs;
+            settings.hidden = hidden;
+            let report = lesart::modality::train::train_quotes(&|text: &str| pipeline.analyze_text("gold", text), &settings)?;
             print_report(&report, json)
         }
         Command::Train(TrainCommand::Stance {

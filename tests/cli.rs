@@ -319,3 +319,72 @@ fn stance_is_scored_on_newsmtsc_files() {
     assert!((0.0..=1.0).contains(&macro_f1), "{report}");
     assert!(report["ece"].as_f64().is_some_and(|e| (0.0..=1.0).contains(&e)), "{report}");
 }
+
+/// A claim as cue words, source text, source entity, message text and form.
+type ClaimParts = (Vec<String>, String, String, String, String);
+
+/// The claims of a file.
+fn claims_of(file: &str, quotes: &str) -> Vec<ClaimParts> {
+    let run = lesart(&["inspect", file, "--json", "--quotes", quotes]);
+    assert!(run.status.success(), "{}", show(&run));
+    let doc: serde_json::Value = serde_json::from_slice(&run.stdout).expect("JSON");
+    let text: Vec<char> = doc["text"].as_str().expect("text").chars().collect();
+    let cut = |v: &serde_json::Value| -> String {
+        let (a, b) = (v[0].as_u64().unwrap_or(0) as usize, v[1].as_u64().unwrap_or(0) as usize);
+        text[a..b].iter().collect()
+    };
+    let mut out = Vec::new();
+    for sentence in doc["sentences"].as_array().expect("sentences") {
+        for c in sentence["claims"].as_array().into_iter().flatten() {
+            let cue = c["cue"].as_array().expect("cue").iter().map(cut).collect();
+            let message = c["message"].as_array().expect("message").iter().map(cut).collect::<Vec<_>>().join(" … ");
+            let field = |k: &str| c["source"][k].as_str().unwrap_or("").to_string();
+            out.push((cue, field("text"), field("entity"), message, c["form"].as_str().unwrap_or("").to_string()));
+        }
+    }
+    out
+}
+
+/// File, cue words, source text, source entity, message text, form.
+type ExpectedClaim = (&'static str, &'static [&'static str], &'static str, &'static str, &'static str, &'static str);
+
+#[test]
+fn quotations_in_the_corpus_get_their_cue_source_and_message() {
+    let expected: [ExpectedClaim; 4] = [
+        (
+            "corpus/international-nordkorea-russland.txt",
+            &["sagt"],
+            "sie",
+            "Hanna Seidel",
+            "»Solange der Krieg in der Ukraine andauert, ist Putin auf Pjöngjang angewiesen«",
+            "direct",
+        ),
+        (
+            "corpus/international-nordkorea-russland.txt",
+            &["so"],
+            "Seidel",
+            "Hanna Seidel",
+            "Die bestehenden Sanktionen hätten ihre abschreckende Wirkung ohnehin weitgehend verloren",
+            "indirect",
+        ),
+        (
+            "corpus/sport-1-fc-koeln-derby.txt",
+            &["sagte"],
+            "der Kapitän der Borussia",
+            "",
+            "Man habe das Spiel „eigentlich im Griff gehabt“",
+            "indirect",
+        ),
+        ("corpus/sport-1-fc-koeln-derby.txt", &["betonte"], "Ein Sprecher", "", "man plane „langfristig“ mit Kremper", "indirect"),
+    ];
+    // The rules and the learned model agree on these.
+    for ((file, cue, source, entity, message, form), quotes) in expected.into_iter().flat_map(|e| [(e, "rules"), (e, "model")]) {
+        let claims = claims_of(file, quotes);
+        let found = claims.iter().find(|c| c.3 == message);
+        let Some((got_cue, got_source, got_entity, _, got_form)) = found else {
+            panic!("{quotes}: no claim with message {message:?} in {file}: {claims:#?}")
+        };
+        assert_eq!(got_cue, cue, "{quotes}: {message}");
+        assert_eq!((got_source.as_str(), got_entity.as_str(), got_form.as_str()), (source, entity, form), "{quotes}: {message}");
+    }
+}

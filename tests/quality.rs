@@ -65,6 +65,13 @@ fn ner_on_germeval_dev() {
     }
 }
 
+/// The shipped quotation model on wikinews-quotes dev: one-to-one F1 of message, source and cue,
+/// and SpkAtt joint F1.
+const MODEL_MESSAGE: f64 = 0.697;
+const MODEL_SOURCE: f64 = 0.643;
+const MODEL_CUE: f64 = 0.763;
+const MODEL_SPKATT: f64 = 0.677;
+
 #[test]
 fn quotations_on_wikinews_dev() {
     use lesart::modality::eval::QuoteSplit;
@@ -74,10 +81,29 @@ fn quotations_on_wikinews_dev() {
     let pipeline = lesart::Pipeline::new(&fast_ner()).unwrap();
     let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold, QuoteSplit::All).unwrap();
     eprintln!("{report}");
+    // The rules alone (the fast NER model gives no vectors for the quotation model): one to one
+    // 0.688 / 0.590 / 0.668 (docs/measurements.md).
     let roles = &report.one_to_one;
-    assert!(roles.message.overlap.f1 >= 0.70, "{report}");
-    assert!(roles.source.overlap.f1 >= 0.60, "{report}");
+    assert!(roles.message.overlap.f1 >= 0.67, "{report}");
+    assert!(roles.source.overlap.f1 >= 0.57, "{report}");
     assert!(roles.cue.overlap.f1 >= 0.65, "{report}");
+}
+
+#[test]
+fn quotation_model_on_wikinews_dev() {
+    use lesart::modality::eval::QuoteSplit;
+    let Some(gold) = shared_data("wikinews-quotes/dev.jsonl") else { return };
+    // `--quotes model`: the quotation model reads the accurate NER model's encoder pass.
+    // Floors 0.02 below the shipped model's figures (docs/measurements.md).
+    let config = lesart::Config { quote_model: true, ..Default::default() };
+    let pipeline = lesart::Pipeline::new(&config).unwrap();
+    let report = lesart::modality::eval::eval_quotes(&|text: &str| pipeline.analyze_text("gold", text), &gold, QuoteSplit::All).unwrap();
+    eprintln!("{report}");
+    let roles = &report.one_to_one;
+    assert!(roles.message.overlap.f1 >= MODEL_MESSAGE - 0.02, "{report}");
+    assert!(roles.source.overlap.f1 >= MODEL_SOURCE - 0.02, "{report}");
+    assert!(roles.cue.overlap.f1 >= MODEL_CUE - 0.02, "{report}");
+    assert!(report.spkatt.joint.f1 >= MODEL_SPKATT - 0.02, "{report}");
 }
 
 #[test]

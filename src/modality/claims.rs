@@ -391,7 +391,7 @@ pub(crate) fn build_claims(doc: &mut Document, analyses: &[Option<SentenceAnalys
         let source = recent_source(&drafts, s);
         drafts.push(Draft {
             sentence: s,
-            claim: Claim { cue: Vec::new(), source, message: vec![*q], form: ClaimForm::Direct, hedged: false },
+            claim: Claim { cue: Vec::new(), source, message: vec![*q], form: ClaimForm::Direct, hedged: false, entity: None },
         });
     }
 
@@ -411,12 +411,19 @@ pub(crate) fn build_claims(doc: &mut Document, analyses: &[Option<SentenceAnalys
             let source = recent_source(&drafts, s);
             drafts.push(Draft {
                 sentence: s,
-                claim: Claim { cue: Vec::new(), source, message: vec![span], form: ClaimForm::Indirect, hedged: false },
+                claim: Claim { cue: Vec::new(), source, message: vec![span], form: ClaimForm::Indirect, hedged: false, entity: None },
             });
         } else if let Some(cue) = reportative {
             drafts.push(Draft {
                 sentence: s,
-                claim: Claim { cue: vec![cue.span], source: None, message: vec![span], form: ClaimForm::Reported, hedged: false },
+                claim: Claim {
+                    cue: vec![cue.span],
+                    source: None,
+                    message: vec![span],
+                    form: ClaimForm::Reported,
+                    hedged: false,
+                    entity: None,
+                },
             });
         }
     }
@@ -444,14 +451,22 @@ fn recent_source(drafts: &[Draft], s: usize) -> Option<Span> {
 
 /// Widens a source to the entity mentions it overlaps.
 fn extend_to_entities(doc: &Document, d: &mut Draft) {
-    let Some(src) = d.claim.source.as_mut() else { return };
-    let Some(s) = doc.sentence_of(src.start) else { return };
+    if let Some(src) = d.claim.source.as_mut() {
+        *src = widen_to_entities(doc, *src);
+    }
+}
+
+/// `span` widened to the entity mentions of its sentence it overlaps.
+pub(crate) fn widen_to_entities(doc: &Document, span: Span) -> Span {
+    let Some(s) = doc.sentence_of(span.start) else { return span };
+    let mut out = span;
     for e in &doc.sentences[s].entities {
-        if e.span.overlaps(*src) && !e.derived {
-            src.start = src.start.min(e.span.start);
-            src.end = src.end.max(e.span.end);
+        if e.span.overlaps(span) && !e.derived {
+            out.start = out.start.min(e.span.start);
+            out.end = out.end.max(e.span.end);
         }
     }
+    out
 }
 
 /// The claim a trigger makes: its source and message by the trigger's kind, quotations
@@ -522,7 +537,7 @@ fn claim_from_trigger(
         return None;
     }
     let cue: Vec<Span> = trigger.tokens.iter().map(|&j| doc.sentences[s].tokens[j].span).collect();
-    Some(Draft { sentence: s, claim: Claim { cue, source: source.map(span), message, form, hedged: false } })
+    Some(Draft { sentence: s, claim: Claim { cue, source: source.map(span), message, form, hedged: false, entity: None } })
 }
 
 /// Where quotations stand around a cue of sentence `s`: looked up in the text, as a quote may

@@ -180,15 +180,7 @@ fn write_roles(f: &mut fmt::Formatter<'_>, title: &str, roles: &RoleScores) -> f
         writeln!(
             f,
             "{:<8} {:>6} {:>6} | {:>6.3} {:>6.3} {:>6.3} | {:>6.3} {:>6.3} {:>6.3}",
-            name,
-            s.predicted,
-            s.gold,
-            s.overlap.precision,
-            s.overlap.recall,
-            s.overlap.f1,
-            s.exact.precision,
-            s.exact.recall,
-            s.exact.f1
+            name, s.predicted, s.gold, s.overlap.precision, s.overlap.recall, s.overlap.f1, s.exact.precision, s.exact.recall, s.exact.f1
         )?;
     }
     Ok(())

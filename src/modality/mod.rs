@@ -21,17 +21,23 @@
 mod claims;
 pub mod cues;
 pub mod eval;
+pub mod model;
+mod sources;
 pub mod summary;
+pub mod train;
 
 pub use cues::CueLexicon;
 pub use eval::{eval_quotes, QuoteReport};
 pub use summary::{summarize, ModalitySummary};
 
-use crate::doc::{CueKind, Document, Sentence, SentenceModality};
+use crate::doc::{Claim, CueKind, Document, Sentence, SentenceModality, Span};
 use crate::error::Result;
 use crate::morphology::Morphology;
+use crate::ner::gazetteer::Gazetteers;
+use crate::ner::link::SECTION_SENTENCES;
 use crate::stage::DocumentStage;
 use claims::SentenceAnalysis;
+use model::QuoteModel;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -47,6 +53,11 @@ pub struct Modality {
     /// The morphology whose lexicon tells Konjunktiv forms from indicative ones (shared with
     /// the morphology stage).
     morphology: Arc<Morphology>,
+    /// The learned quotation model (`models/modality/quotes.bin`), used where the sentences
+    /// carry the encoder's vectors; the rules' claims are its inputs and stay without them.
+    model: Option<QuoteModel>,
+    /// The gazetteers entity groups are linked with (sources are tied to those groups).
+    gazetteers: Option<Arc<Gazetteers>>,
 }
 
 /// True for the cue kinds counted as hedges: reportative and epistemic modals, speculation
@@ -65,7 +76,34 @@ impl Modality {
     /// Reads `models_dir/modality/cues.txt`; `morphology` is the pipeline's, shared.
     pub fn with_morphology(models_dir: &Path, morphology: Arc<Morphology>) -> Result<Modality> {
         let cues = CueLexicon::load(&models_dir.join(MODEL_SUBDIR).join(LEXICON_FILE))?;
-        Ok(Modality { cues, morphology })
+        Ok(Modality { cues, morphology, model: None, gazetteers: None })
+    }
+
+    /// The same stage with the quotation model from `models_dir` when the pipeline encodes
+    /// (`vector_dim`) and the model file exists; it must read vectors of that width.
+    pub fn for_vectors(mut self, models_dir: &Path, vector_dim: Option<usize>) -> Result<Modality> {
+        let path = models_dir.join(MODEL_SUBDIR).join(model::MODEL_FILE);
+        self.model = match vector_dim {
+            Some(dim) if path.exists() => {
+                let model = QuoteModel::load(&path)?;
+                model.check_width(&path, dim)?;
+                Some(model)
+            }
+            _ => None,
+        };
+        Ok(self)
+    }
+
+    /// The same stage grouping entities with `gazetteers` when it ties sources to actors (as
+    /// the reports group them).
+    pub fn with_gazetteers(mut self, gazetteers: Arc<Gazetteers>) -> Modality {
+        self.gazetteers = Some(gazetteers);
+        self
+    }
+
+    /// True when the quotation model decides the claims.
+    pub fn has_model(&self) -> bool {
+        self.model.is_some()
     }
 }
 
@@ -100,6 +138,15 @@ impl DocumentStage for Modality {
             }
         }
         claims::build_claims(doc, &analyses);
+        let groups = crate::ner::link::group_entities(doc, self.gazetteers.as_deref(), SECTION_SENTENCES);
+        sources::resolve_sources(doc, &groups);
+        if let Some(model) = &self.model {
+            // The model reads the rules' claims; a failure of its arithmetic leaves them.
+            if let Ok(Some(found)) = model.claims(doc) {
+                install_claims(doc, found);
+                sources::resolve_sources(doc, &groups);
+            }
+        }
         let messages: Vec<_> = doc.sentences.iter().flat_map(|s| &s.claims).flat_map(|c| c.message.iter().copied()).collect();
         for (i, (conditional, question)) in flags.into_iter().enumerate() {
             if doc.sentences[i].boilerplate {
@@ -108,6 +155,22 @@ impl DocumentStage for Modality {
             let in_claim = messages.iter().any(|m| m.overlaps(doc.sentences[i].span));
             let modality = sentence_modality(&doc.sentences[i], in_claim, conditional, question);
             doc.sentences[i].modality = Some(modality);
+        }
+    }
+}
+
+/// Replaces the document's claims by `claims` (each with its sentence), marking those with a
+/// hedge cue in their message or cue words as hedged.
+pub(crate) fn install_claims(doc: &mut Document, mut claims: Vec<(usize, Claim)>) {
+    let hedges: Vec<Span> = doc.sentences.iter().flat_map(|s| &s.cues).filter(|c| is_hedge(c.kind)).map(|c| c.span).collect();
+    for (_, claim) in &mut claims {
+        claim.hedged = hedges.iter().any(|h| claim.message.iter().chain(&claim.cue).any(|m| m.contains(*h)));
+    }
+    claims.sort_by_key(|(s, c)| (*s, c.message.first().map(|m| m.start)));
+    doc.sentences.iter_mut().for_each(|s| s.claims.clear());
+    for (s, claim) in claims {
+        if let Some(sentence) = doc.sentences.get_mut(s) {
+            sentence.claims.push(claim);
         }
     }
 }

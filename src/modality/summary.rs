@@ -1,7 +1,7 @@
 //! Per-article and corpus summaries of cues, claims and sentence modality for the report.
 
 use super::is_hedge;
-use crate::doc::{ClaimForm, CueKind, Document, SentenceModality};
+use crate::doc::{ClaimForm, CueKind, Document, SentenceModality, Span};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -101,6 +101,18 @@ pub fn normalize_source(text: &str) -> String {
     words[skip..].join(" ").trim_end_matches([',', '.', ':']).to_string()
 }
 
+/// What a source counts as: the actor it is (*Brandt* and *Helga Brandt* as one), else its
+/// words normalised; `None` for a statement or document that names no actor (*nach eigenen
+/// Angaben*), which is not counted as a source.
+pub fn source_key(doc: &Document, entity: Option<&str>, span: Span) -> Option<String> {
+    let text = doc.text_of(span);
+    match entity {
+        Some(entity) => Some(entity.to_string()),
+        None if super::sources::names_no_actor(text) => None,
+        None => Some(normalize_source(text)),
+    }
+}
+
 /// Summarises the modality layer of one analysed document.
 pub fn summarize(doc: &Document) -> ModalitySummary {
     let mut out = ModalitySummary { documents: 1, ..Default::default() };
@@ -119,7 +131,8 @@ pub fn summarize(doc: &Document) -> ModalitySummary {
             out.hedged_claims += usize::from(claim.hedged);
             match claim.source {
                 Some(span) => {
-                    let entry = out.sources.entry(normalize_source(doc.text_of(span))).or_default();
+                    let Some(key) = source_key(doc, claim.entity.as_deref(), span) else { continue };
+                    let entry = out.sources.entry(key).or_default();
                     entry.claims += 1;
                     match claim.form {
                         ClaimForm::Direct => entry.direct += 1,

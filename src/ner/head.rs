@@ -11,7 +11,7 @@
 //! label count, fusion weight, then the standardisation (mean and inverse standard deviation
 //! per dimension), the weights (`3 × dim` rows × labels) and the biases.
 
-use super::model::{close_head_file, head_file_bytes, open_head_file, read_model_file, truncated, Standardizer, LABELS};
+use super::model::{close_head_file, head_file_bytes, load_head_file, open_head_file, truncated, Standardizer, LABELS};
 use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
 use candle_core::{DType, Device, Tensor, Var};
@@ -77,8 +77,7 @@ impl EncoderHead {
 
     /// Reads `head.bin`, checking its size and values.
     pub fn load(path: &Path) -> Result<EncoderHead> {
-        let bytes = read_model_file(path)?;
-        Self::from_bytes(&bytes).map_err(|reason| Error::ModelCorrupt { path: path.to_path_buf(), reason })
+        load_head_file(path, Self::from_bytes)
     }
 
     fn from_bytes(bytes: &[u8]) -> std::result::Result<EncoderHead, String> {

@@ -6,6 +6,13 @@ use super::gazetteer::{adjective_stem, Gazetteers};
 use crate::doc::{Document, EntityLabel, Span};
 use serde::Serialize;
 
+/// Documents longer than this many sentences (a book, a dump of a whole site) go through the
+/// document-level stages (claims, stance) and the grouping of actors in sections of this many
+/// sentences: their rules compare findings across a document, which would otherwise cost time
+/// growing with the square of its length. No news article comes near it; in a longer
+/// document, claims and actors do not reach across a section's end.
+pub const SECTION_SENTENCES: usize = 2_000;
+
 /// One entity of an article with all its mentions.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EntityGroup {

@@ -192,6 +192,13 @@ pub(crate) fn head_file_bytes(magic: &[u8; 8], header: &[u32], values: &[&[f32]]
     out
 }
 
+/// A head file read and parsed by `parse`: [`Error::ModelMissing`] when it is absent,
+/// [`Error::ModelCorrupt`] with `parse`'s reason when it does not parse.
+pub(crate) fn load_head_file<T>(path: &Path, parse: impl FnOnce(&[u8]) -> std::result::Result<T, String>) -> Result<T> {
+    let bytes = read_model_file(path)?;
+    parse(&bytes).map_err(|reason| Error::ModelCorrupt { path: path.to_path_buf(), reason })
+}
+
 /// The bytes of a model file: [`Error::ModelMissing`] when it is absent.
 pub(crate) fn read_model_file(path: &Path) -> Result<Vec<u8>> {
     match std::fs::read(path) {

@@ -40,6 +40,9 @@ pub struct Config {
     /// Let the stance stage's learned head decide where it can (`false`: the rules alone, as
     /// `eval stance --rules-only` measures them).
     pub stance_head: bool,
+    /// Let the learned quotation model decide the claims where the sentences are encoded
+    /// (`--quotes model`); by default the rules alone decide, as the model is trained on them.
+    pub quote_model: bool,
     /// Keep the contextual token vectors on the sentences after the run (to train the stance
     /// head on them); by default they are dropped once the stance stage has read them.
     pub keep_vectors: bool,
@@ -61,6 +64,7 @@ impl Default for Config {
             targets: Vec::new(),
             ner: NerModel::default(),
             stance_head: true,
+            quote_model: false,
             keep_vectors: false,
             doc_timeout: Some(DEFAULT_DOC_TIMEOUT),
         }
@@ -163,12 +167,7 @@ impl std::fmt::Debug for Pipeline {
 
 pub use crate::io::SENTENCE_RUN;
 
-/// Documents longer than this many sentences (a book, a dump of a whole site) go through the
-/// document-level stages (claims, stance) and the grouping of actors in sections of this many
-/// sentences: their rules compare findings across a document, which would otherwise cost time
-/// growing with the square of its length. No news article comes near it; in a longer
-/// document, claims and actors do not reach across a section's end.
-pub const SECTION_SENTENCES: usize = 2_000;
+pub use crate::ner::link::SECTION_SENTENCES;
 
 /// How far (in inputs) the workers may run ahead of the first input not yet handed on. Results
 /// are handed on in input order, so this bounds what waits in memory behind a slow document,
@@ -192,6 +191,10 @@ impl Pipeline {
         if !config.stance_head {
             stance = stance.without_head();
         }
+        let mut modality = Modality::with_morphology(&config.models_dir, Arc::clone(&morphology))?.with_gazetteers(Arc::clone(&gazetteers));
+        if config.quote_model {
+            modality = modality.for_vectors(&config.models_dir, encode.as_ref().map(|e| e.last_dim() + e.side_dim()))?;
+        }
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(config.jobs)
             .build()
@@ -201,7 +204,7 @@ impl Pipeline {
             segmenter: Segmenter::default(),
             sentence_stages: sentence_stages(Arc::clone(&morphology), encode, ner),
             // Stance reads the claims, so it runs after modality.
-            document_stages: vec![Box::new(Modality::with_morphology(&config.models_dir, morphology)?), Box::new(stance)],
+            document_stages: vec![Box::new(modality), Box::new(stance)],
             gazetteers,
             pool,
             keep_vectors: config.keep_vectors,

@@ -140,7 +140,7 @@ impl<'a> SentenceJson<'a> {
             }),
             claims: Mapped::new(doc, &s.claims, |doc, c| ClaimJson {
                 cue: &c.cue,
-                source: c.source.map(|span| SpanText::new(doc, span)),
+                source: c.source.map(|span| SourceJson { span: SpanText::new(doc, span), entity: c.entity.as_deref() }),
                 message: &c.message,
                 form: c.form,
                 hedged: c.hedged,
@@ -227,10 +227,19 @@ impl<'a> SpanText<'a> {
     }
 }
 
+/// A claim's source: its span and text, and the actor it is.
+#[derive(Serialize)]
+struct SourceJson<'a> {
+    #[serde(flatten)]
+    span: SpanText<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entity: Option<&'a str>,
+}
+
 #[derive(Serialize)]
 struct ClaimJson<'a> {
     cue: &'a [Span],
-    source: Option<SpanText<'a>>,
+    source: Option<SourceJson<'a>>,
     message: &'a [Span],
     form: ClaimForm,
     hedged: bool,
@@ -382,8 +391,9 @@ pub fn read_document_line(line: &str) -> Result<Document, String> {
         for c in s.claims {
             spans(&c.cue)?;
             spans(&c.message)?;
-            let source = c.source.map(|src| pair(src.start, src.end).and_then(check)).transpose()?;
-            sentence.claims.push(Claim { cue: c.cue, source, message: c.message, form: c.form, hedged: c.hedged });
+            let source = c.source.as_ref().map(|src| pair(src.start, src.end).and_then(check)).transpose()?;
+            let entity = c.source.and_then(|s| s.entity).map(String::into_boxed_str);
+            sentence.claims.push(Claim { cue: c.cue, source, message: c.message, form: c.form, hedged: c.hedged, entity });
         }
         for st in s.stance {
             spans(&st.evidence)?;
@@ -480,6 +490,8 @@ struct CueIn {
 struct SpanIn {
     start: u32,
     end: u32,
+    #[serde(default)]
+    entity: Option<String>,
 }
 
 #[derive(serde::Deserialize)]

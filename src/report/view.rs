@@ -142,7 +142,7 @@ fn marks_of(doc: &Document, groups: &[EntityGroup], id: &str) -> Vec<Mark> {
 /// A claim's message, source and cue, each part carrying the claim's `key`.
 fn claim_marks(marks: &mut Vec<Mark>, doc: &Document, claim: &Claim, key: &str) {
     let form = crate::modality::summary::form_name(claim.form);
-    let source = claim.source.map(|sp| crate::modality::summary::normalize_source(doc.text_of(sp))).unwrap_or_default();
+    let source = claim.source.and_then(|sp| crate::modality::summary::source_key(doc, claim.entity.as_deref(), sp)).unwrap_or_default();
     let common = format!("data-claim=\"{key}\" data-form=\"{form}\" data-source=\"{}\"", esc(&source));
     for &span in &claim.message {
         marks.push(Mark { span, rank: 1, open: format!("<span class=\"msg\" {common} data-role=\"message\">") });
@@ -231,6 +231,7 @@ mod tests {
             message: vec![Span::new(at("Weber"), text.len() as u32)],
             form: ClaimForm::Indirect,
             hedged: false,
+            entity: None,
         });
         doc.sentences.push(sentence);
         doc

@@ -15,7 +15,7 @@
 use crate::doc::StanceLabel;
 use crate::encoder::TokenMatrix;
 use crate::error::{Error, Result};
-use crate::ner::model::{close_head_file, head_file_bytes, open_head_file, read_model_file, truncated, Standardizer};
+use crate::ner::model::{close_head_file, head_file_bytes, load_head_file, open_head_file, truncated, Standardizer};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use std::path::Path;
@@ -233,8 +233,7 @@ impl StanceHead {
 
     /// Reads `head.bin`, checking its size and values.
     pub fn load(path: &Path) -> Result<StanceHead> {
-        let bytes = read_model_file(path)?;
-        Self::from_bytes(&bytes).map_err(|reason| Error::ModelCorrupt { path: path.to_path_buf(), reason })
+        load_head_file(path, Self::from_bytes)
     }
 
     fn from_bytes(bytes: &[u8]) -> std::result::Result<StanceHead, String> {
