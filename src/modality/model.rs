@@ -48,6 +48,8 @@ pub const ROLE_MESSAGE: usize = 2;
 
 /// Signals per word besides its vectors.
 const WORD_SIGNALS: usize = 21;
+/// The word signal that says a Konjunktiv I cue lies on the word.
+const KONJUNKTIV_SIGNAL: usize = 3;
 /// Signals per word about its sentence (anchor network only).
 const SENTENCE_SIGNALS: usize = 6;
 /// Signals about a word's place relative to an anchor (role network only).
@@ -111,7 +113,7 @@ impl<'d> Words<'d> {
         let dim = doc.sentences.iter().find_map(|s| s.vectors.as_ref()).map(|v| v.last.dim() + v.side.dim())?;
         let quotes = super::claims::quotations(doc.text.as_str());
         let claims: Vec<&Claim> = doc.sentences.iter().flat_map(|s| &s.claims).collect();
-        let in_any = |span: Span, pick: fn(&Claim) -> Vec<Span>| claims.iter().any(|c| pick(c).iter().any(|p| p.overlaps(span)));
+        let in_any = |span: Span, pick: fn(&Claim) -> &[Span]| claims.iter().any(|c| pick(c).iter().any(|p| p.overlaps(span)));
         let mut words = Vec::new();
         let mut first = Vec::with_capacity(doc.sentences.len() + 1);
         for (s, sentence) in doc.sentences.iter().enumerate() {
@@ -146,9 +148,9 @@ impl<'d> Words<'d> {
                     flag(is_pos(&[Pos::ADP, Pos::SCONJ])),
                     flag(text == ":"),
                     flag(text == ","),
-                    flag(in_any(span, |c| c.cue.clone())),
-                    flag(in_any(span, |c| c.source.into_iter().collect())),
-                    flag(in_any(span, |c| c.message.clone())),
+                    flag(in_any(span, |c| &c.cue)),
+                    flag(in_any(span, |c| c.source.as_slice())),
+                    flag(in_any(span, |c| &c.message)),
                     flag(i == 0),
                     flag(text.chars().next().is_some_and(char::is_uppercase)),
                 ];
@@ -164,6 +166,11 @@ impl<'d> Words<'d> {
         }
         first.push(words.len());
         Some(Words { doc, words, first, dim })
+    }
+
+    /// The words of quotation `q`, marks included, in order.
+    fn in_quote(&self, q: usize) -> Vec<usize> {
+        (0..self.words.len()).filter(|&i| self.words[i].quote == Some(q)).collect()
     }
 
     fn vectors(&self, w: &Word, out: &mut Vec<f32>) {
@@ -405,7 +412,7 @@ impl QuoteModel {
             return Ok(None);
         }
         let mut found = Vec::new();
-        for (anchor, class, _) in self.scored_anchors(&words)? {
+        for (anchor, class, _) in self.scored_anchors(&words, self.anchor_threshold)? {
             let window = words.window(anchor);
             let probs = self.role_probs(&words, anchor, class, window.clone())?;
             found.push(Found { anchor, class, window, probs });
@@ -421,13 +428,13 @@ impl QuoteModel {
 
     /// Anchor words with their classes and probabilities, in document order; of adjacent
     /// anchors of one class in a sentence the more probable stays.
-    pub fn scored_anchors(&self, words: &Words<'_>) -> Result<Vec<(usize, usize, f32)>> {
+    pub fn scored_anchors(&self, words: &Words<'_>, threshold: f32) -> Result<Vec<(usize, usize, f32)>> {
         let logits = self.anchors.logits(&words.anchor_rows())?;
         let mut out: Vec<(usize, usize, f32)> = Vec::new();
         for (i, l) in logits.chunks(ANCHOR_CLASSES).enumerate() {
             let p = softmax(l);
             let class = if p[CUE_ANCHOR] >= p[MESSAGE_ANCHOR] { CUE_ANCHOR } else { MESSAGE_ANCHOR };
-            if p[class] < self.anchor_threshold {
+            if p[class] < threshold {
                 continue;
             }
             match out.last_mut() {
@@ -463,17 +470,14 @@ pub struct Found {
 }
 
 /// Runs of consecutive words (indices) as character spans.
-fn runs(words: &Words<'_>, indices: &[usize]) -> Vec<(Span, f32, usize)> {
-    let mut out: Vec<(Span, f32, usize)> = Vec::new();
+fn runs(words: &Words<'_>, indices: &[usize]) -> Vec<Span> {
+    let mut out: Vec<Span> = Vec::new();
     let mut last: Option<usize> = None;
     for &i in indices {
         let span = words.words[i].span;
         match (last, out.last_mut()) {
-            (Some(l), Some(run)) if l + 1 == i => {
-                run.0 = Span::new(run.0.start, span.end);
-                run.2 += 1;
-            }
-            _ => out.push((span, 0.0, 1)),
+            (Some(l), Some(run)) if l + 1 == i => run.end = span.end,
+            _ => out.push(span),
         }
         last = Some(i);
     }
@@ -501,11 +505,8 @@ pub fn decode(words: &Words<'_>, found: &[Found], threshold: f32) -> Vec<(usize,
             cue_words.sort_unstable();
         }
         let message_words = tidy_message(words, tagged(ROLE_MESSAGE));
-        let message: Vec<Span> = runs(words, &message_words)
-            .into_iter()
-            .filter(|(span, _, _)| doc.text_of(*span).chars().any(char::is_alphanumeric))
-            .map(|(s, _, _)| s)
-            .collect();
+        let message: Vec<Span> =
+            runs(words, &message_words).into_iter().filter(|span| doc.text_of(*span).chars().any(char::is_alphanumeric)).collect();
         if message.is_empty() {
             continue;
         }
@@ -516,7 +517,7 @@ pub fn decode(words: &Words<'_>, found: &[Found], threshold: f32) -> Vec<(usize,
             source = out.iter().rev().find(|(s, c)| c.source.is_some() && a.sentence <= s + 5).and_then(|(_, c)| c.source);
         }
         let source = source.map(|s| super::claims::widen_to_entities(doc, s));
-        let cue: Vec<Span> = runs(words, &cue_words).into_iter().map(|(s, _, _)| s).collect();
+        let cue = runs(words, &cue_words);
         let form = claim_form(words, f, &message_words);
         // Two anchors of one cue (*wies … als „haltlos“ zurück*) that found the same message
         // make one claim.
@@ -542,7 +543,7 @@ fn nested_quotations(words: &Words<'_>, message: &[usize], claim: &Claim) -> Vec
     regions.dedup();
     let mut out = Vec::new();
     for q in regions {
-        let all: Vec<usize> = (0..words.words.len()).filter(|&i| words.words[i].quote == Some(q)).collect();
+        let all = words.in_quote(q);
         let (Some(&first), Some(&last)) = (all.first(), all.last()) else { continue };
         let inside = all.iter().all(|i| message.binary_search(i).is_ok());
         if inside && all.len() < message.len() {
@@ -570,7 +571,7 @@ fn tidy_message(words: &Words<'_>, mut tagged: Vec<usize>) -> Vec<usize> {
         }
     }
     for (q, held) in by_quote {
-        let all: Vec<usize> = (0..words.words.len()).filter(|&i| words.words[i].quote == Some(q)).collect();
+        let all = words.in_quote(q);
         if held as f32 >= QUOTE_SNAP * all.len() as f32 {
             tagged.extend(all);
         }
@@ -626,7 +627,7 @@ fn claim_form(words: &Words<'_>, f: &Found, message: &[usize]) -> ClaimForm {
     if quoted(message.first()) && quoted(message.last()) {
         return ClaimForm::Direct;
     }
-    let konjunktiv = message.iter().any(|&i| words.words[i].signals[3] > 0.0);
+    let konjunktiv = message.iter().any(|&i| words.words[i].signals[KONJUNKTIV_SIGNAL] > 0.0);
     if f.class == CUE_ANCHOR || konjunktiv {
         ClaimForm::Indirect
     } else {
@@ -715,14 +716,8 @@ mod tests {
         let message = tidy_message(&words, tagged);
         let text: Vec<&str> = message.iter().map(|&i| doc.text_of(words.words[i].span)).collect();
         assert_eq!(text, ["den", "Plan", "„", "reine", "Spekulation", "und", "Unsinn", "“"]);
-        let claim = Claim {
-            cue: vec![],
-            source: None,
-            message: runs(&words, &message).into_iter().map(|r| r.0).collect(),
-            form: ClaimForm::Indirect,
-            hedged: false,
-            entity: None,
-        };
+        let claim =
+            Claim { cue: vec![], source: None, message: runs(&words, &message), form: ClaimForm::Indirect, hedged: false, entity: None };
         let nested = nested_quotations(&words, &message, &claim);
         assert_eq!(nested.len(), 1);
         assert_eq!(doc.text_of(nested[0].message[0]), "„reine Spekulation und Unsinn“");

@@ -44,10 +44,10 @@ pub struct ModalitySummary {
     pub hedged_claims: usize,
     /// Claims with no source in the text.
     pub unattributed_claims: usize,
-    /// Claims per normalised source text (leading article dropped, spaces collapsed).
+    /// Claims per source ([`source_key`]: the actor it is, else its normalised text); sources
+    /// that name no actor (an unresolved *er*, *nach eigenen Angaben*) are not counted.
     pub sources: BTreeMap<String, SourceCount>,
-    /// The most-cited sources, most claims first (ties by name), at most [`TOP_SOURCES`];
-    /// pronouns (*er*, *sie*, *man*) are left out.
+    /// The most-cited sources, most claims first (ties by name), at most [`TOP_SOURCES`].
     pub top_sources: Vec<(String, usize)>,
 }
 
@@ -85,17 +85,10 @@ pub fn form_name(f: ClaimForm) -> &'static str {
     }
 }
 
-/// Pronoun sources: counted in lower case, left out of [`ModalitySummary::top_sources`].
-const PRONOUNS: &[&str] = &["er", "sie", "es", "ich", "wir", "ihr", "man", "dieser", "diese", "jener", "jene"];
-
-/// A source's text as a key: whitespace collapsed, a leading article dropped, a pronoun in
-/// lower case.
+/// A source's text as a key: whitespace collapsed, a leading article dropped. (A bare pronoun
+/// never gets here: [`source_key`] leaves it out.)
 pub fn normalize_source(text: &str) -> String {
     const ARTICLES: &[&str] = &["der", "die", "das", "den", "dem", "des", "ein", "eine", "einer", "eines", "einem", "einen"];
-    let lower = text.trim().to_lowercase();
-    if PRONOUNS.contains(&lower.as_str()) {
-        return lower;
-    }
     let words: Vec<&str> = text.split_whitespace().collect();
     let skip = usize::from(words.len() > 1 && ARTICLES.contains(&words[0].to_lowercase().as_str()));
     words[skip..].join(" ").trim_end_matches([',', '.', ':']).to_string()
@@ -179,8 +172,7 @@ impl ModalitySummary {
     fn finish(&mut self) {
         self.hedging_density =
             if self.content_sentences == 0 { 0.0 } else { 100.0 * self.hedge_cues as f64 / self.content_sentences as f64 };
-        let mut top: Vec<(String, usize)> =
-            self.sources.iter().filter(|(k, _)| !PRONOUNS.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.claims)).collect();
+        let mut top: Vec<(String, usize)> = self.sources.iter().map(|(k, v)| (k.clone(), v.claims)).collect();
         top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         top.truncate(TOP_SOURCES);
         self.top_sources = top;

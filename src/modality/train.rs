@@ -234,10 +234,8 @@ const LOWEST_ANCHOR_THRESHOLD: f32 = 0.2;
 
 fn candidates(model: &QuoteModel, doc: &Document) -> Result<Candidates> {
     let Some(words) = Words::new(doc) else { return Ok(Candidates { found: Vec::new() }) };
-    let mut probe = model.clone();
-    probe.anchor_threshold = LOWEST_ANCHOR_THRESHOLD;
     let mut found = Vec::new();
-    for (anchor, class, p) in probe.scored_anchors(&words)? {
+    for (anchor, class, p) in model.scored_anchors(&words, LOWEST_ANCHOR_THRESHOLD)? {
         let window = words.window(anchor);
         let probs = model.role_probs(&words, anchor, class, window.clone())?;
         found.push((Found { anchor, class, window, probs }, p));
