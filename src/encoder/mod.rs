@@ -14,6 +14,8 @@
 pub mod candle;
 pub mod error;
 mod gelu;
+pub mod int8;
+mod softmax;
 pub mod subword;
 #[cfg(feature = "torch")]
 pub mod torch;

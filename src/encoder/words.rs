@@ -24,12 +24,22 @@ pub const ENCODER_SUBDIR: &str = "encoder";
 pub const WORD_LAYER_MEAN: usize = 4;
 /// Sentences per forward pass; sentences of similar length are batched together.
 const BATCH: usize = 16;
+/// The most attention cells (sentences × longest sentence²) one batch may have, per head: 16
+/// sentences of 128 subwords. The scores and their softmax take 8 bytes per cell and head (25
+/// MB at this bound with 12 heads); a batch of 16 windows of 512 subwords would take 400 MB.
+const BATCH_CELLS: usize = BATCH * 128 * 128;
 /// The encoder reads at most this many characters of a word. Words are far shorter (the
 /// longest URLs of news text come near it); a million-letter "word" would otherwise make
 /// hundreds of thousands of subwords.
 pub const MAX_WORD_CHARS: usize = 100;
 /// Subwords shared by neighbouring windows of an over-long sentence.
 const WINDOW_OVERLAP: usize = 64;
+
+/// How many sequences of `longest` tokens one batch takes within [`BATCH_CELLS`] (at least
+/// one, at most [`BATCH`]).
+fn batch_rows(longest: usize) -> usize {
+    (BATCH_CELLS / longest.saturating_mul(longest).max(1)).clamp(1, BATCH)
+}
 
 /// An encoder with its tokenizer that returns one vector per word.
 pub struct WordEncoder {
@@ -107,11 +117,18 @@ impl WordEncoder {
             } else if al.subwords.len() <= max_content {
                 short.push(i);
             } else {
-                subword_vectors[i] = Some(encode_long(self.encoder.as_ref(), &self.tokenizer, &al.ids(), WINDOW_OVERLAP, BATCH)?);
+                let windows_per_batch = batch_rows(self.encoder.max_tokens());
+                subword_vectors[i] =
+                    Some(encode_long(self.encoder.as_ref(), &self.tokenizer, &al.ids(), WINDOW_OVERLAP, windows_per_batch)?);
             }
         }
         short.sort_by_key(|&i| (aligned[i].subwords.len(), i));
-        for chunk in short.chunks(BATCH) {
+        let mut rest = short.as_slice();
+        while !rest.is_empty() {
+            // Sorted by length: the chunk's last sentence is its longest.
+            let rows = (1..=rest.len().min(BATCH)).rev().find(|&n| n <= batch_rows(aligned[rest[n - 1]].subwords.len() + 2)).unwrap_or(1);
+            let (chunk, tail) = rest.split_at(rows);
+            rest = tail;
             let inputs: Vec<Vec<u32>> = chunk.iter().map(|&i| self.tokenizer.with_specials(&aligned[i].ids())).collect();
             for (&i, m) in chunk.iter().zip(self.encoder.encode(&inputs)?) {
                 // Drop the rows of <s> and </s>: row k + 1 is subword k.
@@ -178,5 +195,15 @@ mod tests {
         let m = TokenMatrix::from_flat(2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).expect("matrix");
         let pooled = pool_words(&m, &[0..2, 2..3, 3..3], 2);
         assert_eq!(pooled, vec![2.0, 3.0, 5.0, 6.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn long_sequences_go_in_small_batches() {
+        assert_eq!(batch_rows(0), BATCH);
+        assert_eq!(batch_rows(40), BATCH);
+        assert_eq!(batch_rows(128), BATCH);
+        assert_eq!(batch_rows(256), 4);
+        assert_eq!(batch_rows(512), 1);
+        assert_eq!(batch_rows(usize::MAX), 1);
     }
 }
