@@ -57,7 +57,8 @@ fn ner_on_germeval_dev() {
     // The model never saw this file. The floor guards the shipped model against regressions.
     let Some(gold) = shared_data("germeval2014/NER-de-dev.tsv") else { return };
     let models = lesart::Config::default().models_dir;
-    for (which, floor) in [(NerModel::Fast, 0.75), (NerModel::Accurate, 0.86)] {
+    // Accurate: 0.859 with the 8-bit encoder, 0.860 in f32 (docs/measurements.md).
+    for (which, floor) in [(NerModel::Fast, 0.75), (NerModel::Accurate, 0.855)] {
         let (ner, encode) = lesart::ner::Ner::load_with_encoder(&models, which).unwrap();
         let report = lesart::ner::eval_file(&ner, encode.as_ref(), &gold, lesart::ner::GoldFormat::Germeval, false).unwrap();
         eprintln!("{report}");
@@ -67,10 +68,12 @@ fn ner_on_germeval_dev() {
 
 /// The shipped quotation model on wikinews-quotes dev: one-to-one F1 of message, source and cue,
 /// and SpkAtt joint F1.
-const MODEL_MESSAGE: f64 = 0.697;
-const MODEL_SOURCE: f64 = 0.643;
-const MODEL_CUE: f64 = 0.763;
-const MODEL_SPKATT: f64 = 0.677;
+/// (The model was trained on the 8-bit encoder's vectors; with f32, on CPUs without VNNI, it
+/// scores 0.685 / 0.622 / 0.773 and 0.668.)
+const MODEL_MESSAGE: f64 = 0.687;
+const MODEL_SOURCE: f64 = 0.624;
+const MODEL_CUE: f64 = 0.771;
+const MODEL_SPKATT: f64 = 0.667;
 
 #[test]
 fn quotations_on_wikinews_dev() {
