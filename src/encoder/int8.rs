@@ -83,7 +83,13 @@ impl Int8Linear {
     /// the shape does not fit the packing (rows a multiple of 16, columns of 4) or the lengths
     /// disagree.
     pub fn new(weight: &[f32], bias: &[f32], rows: usize, cols: usize, kernel: Int8Kernel) -> Option<Int8Linear> {
-        if rows == 0 || cols == 0 || !rows.is_multiple_of(BLOCK) || !cols.is_multiple_of(4) || weight.len() != rows * cols || bias.len() != rows {
+        if rows == 0
+            || cols == 0
+            || !rows.is_multiple_of(BLOCK)
+            || !cols.is_multiple_of(4)
+            || weight.len() != rows * cols
+            || bias.len() != rows
+        {
             return None;
         }
         let mut packed = vec![0i8; rows * cols];
