@@ -149,6 +149,46 @@ mod subword {
 
     use lesart::encoder::{windows, SubwordTokenizer};
 
+    /// The compact unigram model segments exactly as the `tokenizers` crate's own: the same ids
+    /// and character offsets for every text of the sample corpus, the GermEval dev sentences and
+    /// the Wikinews dev articles (when the shared data is there), and odd strings.
+    #[test]
+    fn compact_unigram_matches_tokenizers() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/encoder/tokenizer.json");
+        let bytes = std::fs::read(&path).expect("tokenizer.json");
+        let reference = tokenizers::Tokenizer::from_bytes(&bytes).expect("tokenizers");
+        let compact = lesart::encoder::unigram::read_tokenizer(&bytes).expect("compact");
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let mut texts: Vec<String> = [
+            "",
+            " ",
+            "a",
+            "Straße „Zitat“ — 3,5 % … 🙂 ☃ \u{1F9D1}\u{200D}\u{1F52C}",
+            "<s>x</s><mask>",
+            "ＡＢＣ ｶﾀｶﾅ ﬁ Ǆ",
+            "\t\n  doppelt  ",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for entry in std::fs::read_dir(root.join("corpus")).expect("corpus") {
+            texts.push(String::from_utf8_lossy(&std::fs::read(entry.expect("entry").path()).expect("corpus file")).into_owned());
+        }
+        if let Ok(dev) = std::fs::read_to_string(root.join("../shared/data/germeval2014/NER-de-dev.tsv")) {
+            texts.extend(dev.split("\n\n").map(|s| s.lines().filter_map(|l| l.split('\t').nth(1)).collect::<Vec<_>>().join(" ")));
+        }
+        if let Ok(dev) = std::fs::read_to_string(root.join("../shared/data/wikinews-quotes/dev.jsonl")) {
+            texts.extend(dev.lines().map(str::to_string));
+        }
+        for text in &texts {
+            let a = reference.encode_char_offsets(text.as_str(), false).expect("reference");
+            let b = compact.encode_char_offsets(text.as_str(), false).expect("compact");
+            assert_eq!(a.get_ids(), b.get_ids(), "ids differ on {:?}", text.chars().take(80).collect::<String>());
+            assert_eq!(a.get_offsets(), b.get_offsets(), "offsets differ on {:?}", text.chars().take(80).collect::<String>());
+        }
+        eprintln!("{} texts tokenized alike", texts.len());
+    }
+
     fn tokenizer() -> SubwordTokenizer {
         let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/encoder/tokenizer.json");
         SubwordTokenizer::from_file(p).expect("load tokenizer")

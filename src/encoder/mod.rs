@@ -19,6 +19,7 @@ mod softmax;
 pub mod subword;
 #[cfg(feature = "torch")]
 pub mod torch;
+pub mod unigram;
 pub mod words;
 
 pub use self::candle::{CandleEncoder, E5Config, WeightMode};

@@ -7,7 +7,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use tokenizers::Tokenizer;
+use super::unigram::{read_tokenizer, CompactTokenizer};
 
 use super::error::EncoderError;
 
@@ -87,13 +87,13 @@ pub fn windows(len: usize, max_content: usize, overlap: usize) -> Vec<Window> {
 
 /// XLM-R SentencePiece tokenizer loaded from a HF `tokenizer.json`.
 pub struct SubwordTokenizer {
-    inner: Tokenizer,
+    inner: CompactTokenizer,
     bos: u32,
     eos: u32,
     pad: u32,
 }
 
-fn special(inner: &Tokenizer, tok: &str, path: &Path) -> Result<u32, EncoderError> {
+fn special(inner: &CompactTokenizer, tok: &str, path: &Path) -> Result<u32, EncoderError> {
     inner.token_to_id(tok).ok_or_else(|| EncoderError::Tokenizer { path: path.to_path_buf(), reason: format!("vocabulary lacks {tok}") })
 }
 
@@ -111,7 +111,7 @@ impl SubwordTokenizer {
     }
 
     fn from_bytes_named(bytes: &[u8], path: &Path) -> Result<Self, EncoderError> {
-        let mut inner = Tokenizer::from_bytes(bytes)
+        let mut inner = read_tokenizer(bytes)
             .map_err(|e| EncoderError::Tokenizer { path: PathBuf::from(path), reason: format!("cannot parse: {e}") })?;
         inner.with_truncation(None).map_err(|e| EncoderError::Tokenizer { path: path.to_path_buf(), reason: e.to_string() })?;
         inner.with_padding(None);
