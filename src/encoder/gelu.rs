@@ -5,16 +5,8 @@
 //! odd degree-13 numerator over even degree-8 denominator, inputs clamped to ±4 where erf is
 //! ±1 in f32) stays within 1e-6 of `erff` and compiles to vector instructions.
 
+use super::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
-
-/// The values of a contiguous f32 CPU tensor, for the custom operations of this module and its
-/// siblings; an error naming `op` for any other.
-pub(crate) fn contiguous_f32<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> candle_core::Result<&'a [f32]> {
-    match (storage, layout.contiguous_offsets()) {
-        (CpuStorage::F32(data), Some((start, end))) => Ok(&data[start..end]),
-        _ => Err(candle_core::Error::Msg(format!("{op}: a contiguous f32 tensor is needed"))),
-    }
-}
 
 /// `0.5 · x · (1 + erf(x / √2))` on an f32 CPU tensor.
 pub(crate) fn gelu_erf(x: &Tensor) -> candle_core::Result<Tensor> {

@@ -15,7 +15,7 @@
 //! (see [`Int8Kernel::detect`]); [`Int8Linear::forward_portable`] computes the same integers in
 //! plain Rust, for the tests.
 
-use super::gelu::contiguous_f32;
+use super::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 
 /// Output rows per packed block.

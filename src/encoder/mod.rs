@@ -264,3 +264,16 @@ pub fn embed_texts(
     }
     Ok(sums)
 }
+
+/// The values of a contiguous f32 CPU tensor, for the custom operations of this module's
+/// kernels (GELU, softmax, 8-bit linear layers); an error naming `op` for any other.
+pub(crate) fn contiguous_f32<'a>(
+    storage: &'a candle_core::CpuStorage,
+    layout: &candle_core::Layout,
+    op: &str,
+) -> candle_core::Result<&'a [f32]> {
+    match (storage, layout.contiguous_offsets()) {
+        (candle_core::CpuStorage::F32(data), Some((start, end))) => Ok(&data[start..end]),
+        _ => Err(candle_core::Error::Msg(format!("{op}: a contiguous f32 tensor is needed"))),
+    }
+}

@@ -6,7 +6,7 @@
 //! uses, where every argument is at most 0), and the whole row loop is compiled for AVX2 where
 //! the CPU has it.
 
-use super::gelu::contiguous_f32;
+use super::contiguous_f32;
 use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
 
 /// Softmax of each row of the last dimension of an f32 CPU tensor.
