@@ -18,12 +18,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use candle_core::quantized::{gguf_file, GgmlDType, QMatMul, QTensor};
-use candle_core::{DType, Device, Module, Tensor};
-use candle_nn::LayerNorm;
+use candle_core::{Device, Module, Tensor};
 
 use super::error::EncoderError;
+use super::gelu::gelu_in_place;
 use super::int8::{Int8Kernel, Int8Linear};
-use super::{pad_batch, Encoder, Padded, TokenMatrix};
+use super::layers::{attend, Heads, Norm};
+use super::{check_batch, Encoder, TokenMatrix};
 
 /// How the Q4_0 layer matrices are multiplied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,40 +82,80 @@ enum QLinear {
 }
 
 impl QLinear {
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+    /// `x · Wᵀ + b` for `n` rows of `x`, row-major.
+    fn forward(&self, x: &[f32], n: usize) -> candle_core::Result<Vec<f32>> {
         match self {
-            QLinear::Candle { w, b } => w.forward(x)?.broadcast_add(b),
-            QLinear::Int8(layer) => layer.forward(x),
+            QLinear::Candle { w, b } => {
+                let x = Tensor::from_slice(x, (n, x.len() / n.max(1)), &Device::Cpu)?;
+                w.forward(&x)?.broadcast_add(b)?.flatten_all()?.to_vec1::<f32>()
+            }
+            QLinear::Int8(layer) => Ok(layer.forward_slice(x, n)),
         }
     }
 }
 
-struct Layer {
-    q: QLinear,
-    k: QLinear,
-    v: QLinear,
-    o: QLinear,
-    attn_ln: LayerNorm,
-    up: QLinear,
-    down: QLinear,
-    out_ln: LayerNorm,
+/// Linear layers reading the same input whose outputs are wanted side by side (query, key and
+/// value): one stacked layer where they are 8-bit, so the input is quantised once.
+struct Stacked(Vec<QLinear>);
+
+impl Stacked {
+    fn new(parts: Vec<QLinear>) -> Stacked {
+        let int8: Vec<Int8Linear> = parts
+            .iter()
+            .filter_map(|p| match p {
+                QLinear::Int8(layer) => Some(layer.clone()),
+                QLinear::Candle { .. } => None,
+            })
+            .collect();
+        match (int8.len() == parts.len()).then(|| Int8Linear::stack(&int8)).flatten() {
+            Some(one) => Stacked(vec![QLinear::Int8(one)]),
+            None => Stacked(parts),
+        }
+    }
+
+    /// The parts' outputs for each of the `n` rows of `x`, one after another.
+    fn forward(&self, x: &[f32], n: usize) -> candle_core::Result<Vec<f32>> {
+        if let [one] = self.0.as_slice() {
+            return one.forward(x, n);
+        }
+        let outs = self.0.iter().map(|p| p.forward(x, n)).collect::<candle_core::Result<Vec<_>>>()?;
+        let width: usize = outs.iter().map(|o| o.len() / n.max(1)).sum();
+        let mut joined = Vec::with_capacity(n * width);
+        for r in 0..n {
+            for o in &outs {
+                let w = o.len() / n.max(1);
+                joined.extend_from_slice(&o[r * w..(r + 1) * w]);
+            }
+        }
+        Ok(joined)
+    }
 }
 
-/// multilingual-e5-small encoder running on candle (CPU).
+struct Layer {
+    qkv: Stacked,
+    o: QLinear,
+    attn_ln: Norm,
+    up: QLinear,
+    down: QLinear,
+    out_ln: Norm,
+}
+
+/// multilingual-e5-small encoder (CPU).
 ///
-/// Thread count follows candle: set `RAYON_NUM_THREADS` before the first
-/// forward pass. On small machines candle's intra-op threading gains little
-/// (2 vCPUs: slower than 1 thread); for throughput set `RAYON_NUM_THREADS=1`
-/// and call [`Encoder::encode`] from one thread per core (`&CandleEncoder` is
-/// `Sync`), as `examples/bench_germeval.rs` does.
+/// A batch is packed, not padded (see [`layers`](super::layers)): its cost is that of its real
+/// tokens. The 8-bit layers and the arithmetic between them run on the calling thread; the
+/// f32 modes multiply with candle, whose thread count follows `RAYON_NUM_THREADS` (on small
+/// machines, one thread per worker and one worker per core is fastest; `&CandleEncoder` is
+/// `Sync`).
 pub struct CandleEncoder {
     cfg: E5Config,
     word: Arc<QTensor>,
-    pos: Tensor,
-    token_type: Tensor,
-    emb_ln: LayerNorm,
+    /// Position embeddings, `max_positions × hidden`, row-major.
+    pos: Vec<f32>,
+    /// The embedding of token type 0.
+    token_type: Vec<f32>,
+    emb_ln: Norm,
     layers: Vec<Layer>,
-    device: Device,
     /// How many of the last layers `encode` averages.
     layer_mean: usize,
     /// Layers whose mean `encode` appends to each vector.
@@ -204,7 +245,8 @@ impl<'a> Loader<'a> {
             return Err(self.err("only e5.position_offset = 0 is supported"));
         }
         let (h, f) = (cfg.hidden, cfg.ffn);
-        if h == 0 || cfg.heads == 0 || h % cfg.heads != 0 || h % 32 != 0 || f % 32 != 0 || cfg.max_positions == 0 {
+        let heads_fit = Heads { hidden: h, heads: cfg.heads }.fits();
+        if h == 0 || !heads_fit || h % 32 != 0 || f % 32 != 0 || cfg.max_positions == 0 {
             return Err(self.err(format!("inconsistent hyper-parameters {cfg:?}")));
         }
         Ok(cfg)
@@ -295,10 +337,15 @@ impl<'a> Loader<'a> {
         Ok(QLinear::Candle { w, b })
     }
 
-    fn layer_norm(&mut self, prefix: &str, dim: usize, eps: f64) -> Result<LayerNorm, EncoderError> {
-        let w = self.f32(&format!("{prefix}.weight"), &[dim])?;
-        let b = self.f32(&format!("{prefix}.bias"), &[dim])?;
-        Ok(LayerNorm::new(w, b, eps))
+    /// The values of an f32 tensor, row-major.
+    fn f32_values(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>, EncoderError> {
+        self.f32(name, shape)?.flatten_all().and_then(|t| t.to_vec1::<f32>()).map_err(|e| self.err(format!("tensor `{name}`: {e}")))
+    }
+
+    fn layer_norm(&mut self, prefix: &str, dim: usize, eps: f64) -> Result<Norm, EncoderError> {
+        let w = self.f32_values(&format!("{prefix}.weight"), &[dim])?;
+        let b = self.f32_values(&format!("{prefix}.bias"), &[dim])?;
+        Norm::new(w, b, eps as f32).ok_or_else(|| self.err(format!("{prefix}: empty LayerNorm")))
     }
 }
 
@@ -343,17 +390,19 @@ impl CandleEncoder {
     /// The encoder around `word` with every other tensor read from `ld`.
     fn assemble(cfg: E5Config, word: QTensor, ld: &mut Loader<'_>) -> Result<Self, EncoderError> {
         let (h, f) = (cfg.hidden, cfg.ffn);
-        let pos = ld.f32("position_embd.weight", &[cfg.max_positions, h])?;
-        let types = ld.f32("token_types.weight", &[2, h])?;
-        let token_type = types.get(0).map_err(|e| ld.err(format!("token_types.weight: {e}")))?;
+        let pos = ld.f32_values("position_embd.weight", &[cfg.max_positions, h])?;
+        let mut token_type = ld.f32_values("token_types.weight", &[2, h])?;
+        token_type.truncate(h);
         let emb_ln = ld.layer_norm("token_embd_norm", h, cfg.eps)?;
         let mut layers = Vec::with_capacity(cfg.layers);
         for i in 0..cfg.layers {
             let p = format!("blk.{i}");
             layers.push(Layer {
-                q: ld.linear(&format!("{p}.attn_q"), h, h)?,
-                k: ld.linear(&format!("{p}.attn_k"), h, h)?,
-                v: ld.linear(&format!("{p}.attn_v"), h, h)?,
+                qkv: Stacked::new(vec![
+                    ld.linear(&format!("{p}.attn_q"), h, h)?,
+                    ld.linear(&format!("{p}.attn_k"), h, h)?,
+                    ld.linear(&format!("{p}.attn_v"), h, h)?,
+                ]),
                 o: ld.linear(&format!("{p}.attn_output"), h, h)?,
                 attn_ln: ld.layer_norm(&format!("{p}.attn_output_norm"), h, cfg.eps)?,
                 up: ld.linear(&format!("{p}.ffn_up"), f, h)?,
@@ -361,17 +410,7 @@ impl CandleEncoder {
                 out_ln: ld.layer_norm(&format!("{p}.layer_output_norm"), h, cfg.eps)?,
             });
         }
-        Ok(CandleEncoder {
-            cfg,
-            word: Arc::new(word),
-            pos,
-            token_type,
-            emb_ln,
-            layers,
-            device: ld.device.clone(),
-            layer_mean: 1,
-            side: None,
-        })
+        Ok(CandleEncoder { cfg, word: Arc::new(word), pos, token_type, emb_ln, layers, layer_mean: 1, side: None })
     }
 
     /// Makes [`Encoder::encode`] return the mean of the last `k` layers' outputs instead of the
@@ -403,56 +442,87 @@ impl CandleEncoder {
         &self.cfg
     }
 
-    /// Forward pass over a padded batch; returns hidden states `[B, L, H]` (the mean of the last
-    /// `layer_mean` layers).
-    fn forward(&self, ids: &[u32], mask: &[f32], b: usize, l: usize) -> candle_core::Result<Tensor> {
-        let (h, nh) = (self.cfg.hidden, self.cfg.heads);
-        let hd = h / nh;
-        let ids = Tensor::from_slice(ids, b * l, &self.device)?;
-        let mask = Tensor::from_slice(mask, (b, 1, 1, l), &self.device)?;
-        let word = self.word.embedding(&ids)?.reshape((b, l, h))?;
-        let pos = self.pos.narrow(0, 0, l)?;
-        let x = word.broadcast_add(&pos)?.broadcast_add(&self.token_type)?;
-        let mut x = self.emb_ln.forward(&x)?.reshape((b * l, h))?;
-        let scale = 1.0 / (hd as f64).sqrt();
+    /// Forward pass over the packed sequences of a checked batch; returns one row per token,
+    /// sequence after sequence: the mean of the last `layer_mean` layers, followed by the mean of
+    /// the side layers where there are any.
+    fn forward(&self, batch: &[Vec<u32>]) -> Result<Vec<f32>, EncoderError> {
+        let shape = Heads { hidden: self.cfg.hidden, heads: self.cfg.heads };
+        let mut sequences = Vec::with_capacity(batch.len());
+        let mut start = 0;
+        for seq in batch {
+            sequences.push(start..start + seq.len());
+            start += seq.len();
+        }
+        let n = start;
+        let mut x = self.embed(&batch.concat(), &sequences)?;
         let first_kept = self.layers.len().saturating_sub(self.layer_mean);
-        let mut sum: Option<Tensor> = None;
-        let mut side: Option<Tensor> = None;
+        let (mut sum, mut side) = (None, None);
         for (li, ly) in self.layers.iter().enumerate() {
-            let heads = |t: Tensor| t.reshape((b, l, nh, hd))?.transpose(1, 2)?.contiguous();
-            let q = heads(ly.q.forward(&x)?)?;
-            let k = heads(ly.k.forward(&x)?)?;
-            let v = heads(ly.v.forward(&x)?)?;
-            let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(&mask)?;
-            let probs = super::softmax::softmax_last_dim(&scores)?;
-            let ctx = probs.matmul(&v)?.transpose(1, 2)?.reshape((b * l, h))?;
-            let attn = ly.o.forward(&ctx)?;
-            x = ly.attn_ln.forward(&(x + attn)?)?;
-            let mid = super::gelu::gelu_erf(&ly.up.forward(&x)?)?;
-            let out = ly.down.forward(&mid)?;
-            x = ly.out_ln.forward(&(x + out)?)?;
+            let qkv = ly.qkv.forward(&x, n)?;
+            let ctx = attend(&qkv, shape, &sequences);
+            ly.attn_ln.residual(&mut x, &ly.o.forward(&ctx, n)?);
+            let mut mid = ly.up.forward(&x, n)?;
+            gelu_in_place(&mut mid);
+            ly.out_ln.residual(&mut x, &ly.down.forward(&mid, n)?);
             if self.layer_mean > 1 && li >= first_kept {
-                sum = Some(match sum {
-                    None => x.clone(),
-                    Some(s) => (s + &x)?,
-                });
+                accumulate(&mut sum, &x);
             }
             if self.side.as_ref().is_some_and(|r| r.contains(&li)) {
-                side = Some(match side {
-                    None => x.clone(),
-                    Some(s) => (s + &x)?,
-                });
+                accumulate(&mut side, &x);
             }
         }
-        let out = match sum {
-            Some(s) => (s / self.layer_mean as f64)?,
+        let last = match sum {
+            Some(s) => divided(s, self.layer_mean),
             None => x,
         };
-        match (side, &self.side) {
-            (Some(s), Some(r)) => Tensor::cat(&[&out, &(s / r.len() as f64)?], 1)?.reshape((b, l, 2 * h)),
-            _ => out.reshape((b, l, h)),
-        }
+        Ok(match (side, &self.side) {
+            (Some(s), Some(r)) => side_by_side(&last, &divided(s, r.len()), self.cfg.hidden),
+            _ => last,
+        })
     }
+
+    /// Word, position and token-type embeddings of packed `ids`, normalised; positions count
+    /// from each sequence's start.
+    fn embed(&self, ids: &[u32], sequences: &[std::ops::Range<usize>]) -> Result<Vec<f32>, EncoderError> {
+        let h = self.cfg.hidden;
+        let ids = Tensor::from_slice(ids, ids.len(), &Device::Cpu)?;
+        let mut x = self.word.embedding(&ids)?.flatten_all()?.to_vec1::<f32>()?;
+        for seq in sequences {
+            for (p, t) in seq.clone().enumerate() {
+                let row = &mut x[t * h..(t + 1) * h];
+                for ((v, a), b) in row.iter_mut().zip(&self.pos[p * h..(p + 1) * h]).zip(&self.token_type) {
+                    *v = *v + a + b;
+                }
+            }
+        }
+        self.emb_ln.rows(&mut x);
+        Ok(x)
+    }
+}
+
+/// Adds `x` to the running sum (or starts it).
+fn accumulate(sum: &mut Option<Vec<f32>>, x: &[f32]) {
+    match sum {
+        Some(s) => s.iter_mut().zip(x).for_each(|(s, v)| *s += v),
+        None => *sum = Some(x.to_vec()),
+    }
+}
+
+/// A sum of `k` layers divided by `k`.
+fn divided(mut sum: Vec<f32>, k: usize) -> Vec<f32> {
+    let k = k.max(1) as f32;
+    sum.iter_mut().for_each(|v| *v /= k);
+    sum
+}
+
+/// Rows of `a` and `b` (both `width` wide) joined: each row of `a` followed by that of `b`.
+fn side_by_side(a: &[f32], b: &[f32], width: usize) -> Vec<f32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    for (ra, rb) in a.chunks_exact(width).zip(b.chunks_exact(width)) {
+        out.extend_from_slice(ra);
+        out.extend_from_slice(rb);
+    }
+    out
 }
 
 impl Encoder for CandleEncoder {
@@ -469,18 +539,17 @@ impl Encoder for CandleEncoder {
     }
 
     fn encode(&self, batch: &[Vec<u32>]) -> Result<Vec<TokenMatrix>, EncoderError> {
-        let Some(Padded { ids, real, rows: b, len: l }) = pad_batch(batch, self.cfg.max_positions, self.cfg.vocab, self.cfg.pad_id)? else {
+        if batch.is_empty() {
             return Ok(Vec::new());
-        };
-        // Added to the attention scores: padding gets no weight.
-        let mask: Vec<f32> = real.iter().map(|&r| if r { 0.0 } else { -1e9 }).collect();
-        let hidden = self.forward(&ids, &mask, b, l)?;
-        let hidden = hidden.to_dtype(DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
-        let h = self.dim();
-        let mut out = Vec::with_capacity(b);
-        for (i, seq) in batch.iter().enumerate() {
-            let start = i * l * h;
-            out.push(TokenMatrix::from_flat(h, hidden[start..start + seq.len() * h].to_vec())?);
+        }
+        check_batch(batch, self.cfg.max_positions, self.cfg.vocab)?;
+        let hidden = self.forward(batch)?;
+        let d = self.dim();
+        let mut out = Vec::with_capacity(batch.len());
+        let mut at = 0;
+        for seq in batch {
+            out.push(TokenMatrix::from_flat(d, hidden[at * d..(at + seq.len()) * d].to_vec())?);
+            at += seq.len();
         }
         Ok(out)
     }

@@ -15,9 +15,6 @@
 //! (see [`Int8Kernel::detect`]); [`Int8Linear::forward_portable`] computes the same integers in
 //! plain Rust, for the tests.
 
-use super::contiguous_f32;
-use candle_core::{CpuStorage, CustomOp1, Layout, Shape, Tensor};
-
 /// Output rows per packed block.
 const BLOCK: usize = 16;
 /// Activation rows handled together by a kernel tile.
@@ -110,41 +107,58 @@ impl Int8Linear {
         Some(Int8Linear { rows, cols, packed, scale, offset, bias: bias.to_vec(), kernel })
     }
 
+    /// One layer whose outputs are those of `parts` side by side (the query, key and value
+    /// projections, say: one quantisation of the input serves all three). `None` when the
+    /// parts are empty, read different widths or were made for different kernels.
+    pub fn stack(parts: &[Int8Linear]) -> Option<Int8Linear> {
+        let first = parts.first()?;
+        if parts.iter().any(|p| p.cols != first.cols || p.kernel != first.kernel) {
+            return None;
+        }
+        // Each part is whole blocks of rows, so the packed blocks simply follow one another.
+        let joined = |f: fn(&Int8Linear) -> &[f32]| parts.iter().flat_map(f).copied().collect::<Vec<f32>>();
+        Some(Int8Linear {
+            rows: parts.iter().map(|p| p.rows).sum(),
+            cols: first.cols,
+            packed: parts.iter().flat_map(|p| p.packed.iter().copied()).collect(),
+            scale: joined(|p| &p.scale),
+            offset: parts.iter().flat_map(|p| p.offset.iter().copied()).collect(),
+            bias: joined(|p| &p.bias),
+            kernel: first.kernel,
+        })
+    }
+
     /// Output width.
     pub fn rows(&self) -> usize {
         self.rows
     }
 
-    /// `x · Wᵀ + b` for a 2-D f32 tensor `x` (`n × cols`).
-    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        x.contiguous()?.apply_op1_no_bwd(self)
-    }
-
     /// `x · Wᵀ + b` for `n` rows of `cols` values, row-major, with the SIMD kernel.
     pub fn forward_slice(&self, x: &[f32], n: usize) -> Vec<f32> {
-        let mut out = vec![0f32; n * self.rows];
-        // SAFETY: `kernel` was obtained from `Int8Kernel::detect` (or a test that checked it),
-        // so the CPU has the instructions; the kernels index within the lengths checked in
-        // `new` and `quantize_rows`.
         #[cfg(target_arch = "x86_64")]
-        unsafe {
-            match self.kernel {
-                Int8Kernel::Avx512Vnni => {
-                    let (xu, sx) = x86::quantize_rows_512(x, n, self.cols);
-                    x86::matmul_512(self, &xu, &sx, n, &mut out)
+        {
+            let mut out = Vec::with_capacity(n * self.rows);
+            // SAFETY: `kernel` was obtained from `Int8Kernel::detect` (or a test that checked it),
+            // so the CPU has the instructions; the kernels index within the lengths checked in
+            // `new` and `quantize_rows`, and write every one of the `n · rows` outputs before the
+            // length is set.
+            unsafe {
+                match self.kernel {
+                    Int8Kernel::Avx512Vnni => {
+                        let (xu, sx) = x86::quantize_rows_512(x, n, self.cols);
+                        x86::matmul_512(self, &xu, &sx, n, out.as_mut_ptr())
+                    }
+                    Int8Kernel::AvxVnni => {
+                        let (xu, sx) = x86::quantize_rows_256(x, n, self.cols);
+                        x86::matmul_256(self, &xu, &sx, n, out.as_mut_ptr())
+                    }
                 }
-                Int8Kernel::AvxVnni => {
-                    let (xu, sx) = x86::quantize_rows_256(x, n, self.cols);
-                    x86::matmul_256(self, &xu, &sx, n, &mut out)
-                }
+                out.set_len(n * self.rows);
             }
+            out
         }
         #[cfg(not(target_arch = "x86_64"))]
-        {
-            let (xu, sx) = quantize_rows(x, n, self.cols);
-            self.portable_into(&xu, &sx, n, &mut out);
-        }
-        out
+        self.forward_portable(x, n)
     }
 
     /// The same integers and scales as [`forward_slice`](Self::forward_slice) in plain Rust.
@@ -170,20 +184,6 @@ impl Int8Linear {
                 }
                 out[r * self.rows + m] = (acc - self.offset[m]) as f32 * self.scale[m] * sx[r] + self.bias[m];
             }
-        }
-    }
-}
-
-impl CustomOp1 for Int8Linear {
-    fn name(&self) -> &'static str {
-        "int8-linear"
-    }
-
-    fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let data = contiguous_f32(storage, layout, self.name())?;
-        match layout.shape().dims() {
-            &[n, k] if k == self.cols => Ok((CpuStorage::F32(self.forward_slice(data, n)), Shape::from((n, self.rows)))),
-            dims => Err(candle_core::Error::Msg(format!("int8 linear: input of shape {dims:?}, the layer takes {} columns", self.cols))),
         }
     }
 }
@@ -283,9 +283,10 @@ mod x86 {
     }
 
     /// All rows of `xu` (a multiple of [`TILE_ROWS`]) times every block of `w`, 512 bits wide:
-    /// four blocks at a time (two or one for what is left).
+    /// four blocks at a time (two or one for what is left); writes all `n · w.rows` values of
+    /// `out`, which must have room for them.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    pub(super) unsafe fn matmul_512(w: &Int8Linear, xu: &[u8], sx: &[f32], n: usize, out: &mut [f32]) {
+    pub(super) unsafe fn matmul_512(w: &Int8Linear, xu: &[u8], sx: &[f32], n: usize, out: *mut f32) {
         let blocks = w.rows / BLOCK;
         let mut block = 0;
         while block < blocks {
@@ -306,7 +307,7 @@ mod x86 {
     /// `B` blocks from `first` on, [`TILE_ROWS`] rows at a time: one `vpdpbusd` per row and
     /// block for every 4 inputs, each row's 4 bytes broadcast once for all blocks.
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    unsafe fn blocks_512<const B: usize>(w: &Int8Linear, first: usize, xu: &[u8], sx: &[f32], n: usize, out: &mut [f32]) {
+    unsafe fn blocks_512<const B: usize>(w: &Int8Linear, first: usize, xu: &[u8], sx: &[f32], n: usize, out: *mut f32) {
         let (cols, groups) = (w.cols, w.cols / 4);
         let packed: [*const i8; B] = std::array::from_fn(|b| w.packed.as_ptr().add((first + b) * groups * BLOCK * 4));
         for r0 in (0..n).step_by(TILE_ROWS) {
@@ -328,7 +329,7 @@ mod x86 {
                     let v = _mm512_cvtepi32_ps(_mm512_sub_epi32(*a, _mm512_loadu_si512(w.offset.as_ptr().add(m).cast())));
                     let s = _mm512_mul_ps(_mm512_loadu_ps(w.scale.as_ptr().add(m)), sr);
                     let y = _mm512_fmadd_ps(v, s, _mm512_loadu_ps(w.bias.as_ptr().add(m)));
-                    _mm512_storeu_ps(out.as_mut_ptr().add((r0 + r) * w.rows + m), y);
+                    _mm512_storeu_ps(out.add((r0 + r) * w.rows + m), y);
                 }
             }
         }
@@ -336,7 +337,7 @@ mod x86 {
 
     /// The same, 256 bits wide: each 64-byte group is two halves of 8 output rows.
     #[target_feature(enable = "avx2,fma,avxvnni")]
-    pub(super) unsafe fn matmul_256(w: &Int8Linear, xu: &[u8], sx: &[f32], n: usize, out: &mut [f32]) {
+    pub(super) unsafe fn matmul_256(w: &Int8Linear, xu: &[u8], sx: &[f32], n: usize, out: *mut f32) {
         let (cols, groups) = (w.cols, w.cols / 4);
         for block in 0..w.rows / BLOCK {
             let packed = w.packed.as_ptr().add(block * groups * BLOCK * 4);
@@ -360,7 +361,7 @@ mod x86 {
                         let v = _mm256_cvtepi32_ps(_mm256_sub_epi32(a, _mm256_loadu_si256(w.offset.as_ptr().add(m).cast())));
                         let s = _mm256_mul_ps(_mm256_loadu_ps(w.scale.as_ptr().add(m)), _mm256_set1_ps(sx[r0 + r]));
                         let y = _mm256_fmadd_ps(v, s, _mm256_loadu_ps(w.bias.as_ptr().add(m)));
-                        _mm256_storeu_ps(out.as_mut_ptr().add((r0 + r) * w.rows + m), y);
+                        _mm256_storeu_ps(out.add((r0 + r) * w.rows + m), y);
                     }
                 }
             }
@@ -438,5 +439,28 @@ mod tests {
                 assert!((s - p).abs() <= 1e-5 * p.abs().max(1.0), "{kernel:?}: {s} vs {p}");
             }
         }
+    }
+
+    #[test]
+    fn a_stacked_layer_gives_its_parts_side_by_side() {
+        let (n, cols) = (5, 64);
+        let x = values(n * cols, 7);
+        let parts: Vec<Int8Linear> = [(16usize, 8u32), (32, 9), (16, 10)]
+            .iter()
+            .map(|&(rows, seed)| {
+                Int8Linear::new(&values(rows * cols, seed), &values(rows, seed + 100), rows, cols, Int8Kernel::AvxVnni).expect("shape fits")
+            })
+            .collect();
+        let stacked = Int8Linear::stack(&parts).expect("same width");
+        assert_eq!(stacked.rows(), 64);
+        let got = stacked.forward_portable(&x, n);
+        let outs: Vec<Vec<f32>> = parts.iter().map(|p| p.forward_portable(&x, n)).collect();
+        for r in 0..n {
+            let want: Vec<f32> = outs.iter().zip(&parts).flat_map(|(o, p)| o[r * p.rows()..(r + 1) * p.rows()].to_vec()).collect();
+            assert_eq!(&got[r * 64..(r + 1) * 64], want.as_slice());
+        }
+        let narrow = Int8Linear::new(&values(16 * 32, 11), &values(16, 12), 16, 32, Int8Kernel::AvxVnni).expect("shape fits");
+        assert!(Int8Linear::stack(&[parts[0].clone(), narrow]).is_none());
+        assert!(Int8Linear::stack(&[]).is_none());
     }
 }

@@ -15,6 +15,7 @@ pub mod candle;
 pub mod error;
 mod gelu;
 pub mod int8;
+mod layers;
 mod softmax;
 pub mod subword;
 #[cfg(feature = "torch")]
@@ -102,9 +103,9 @@ pub trait Encoder: Send + Sync {
     /// Each sequence must already contain the special tokens (see
     /// [`SubwordTokenizer::with_specials`]) and be at most
     /// [`max_tokens`](Encoder::max_tokens) long; longer texts must be windowed
-    /// first (see [`encode_long`]). Sequences may differ in length: they are
-    /// padded internally and masked in attention, so each result equals what
-    /// the sequence would give alone. Returns one matrix per sequence with one
+    /// first (see [`encode_long`]). Sequences may differ in length: each attends
+    /// to itself alone (packed or padded and masked, as the backend does it), so
+    /// each result equals what the sequence would give alone. Returns one matrix per sequence with one
     /// row per input token (specials included). An empty batch gives an empty
     /// result; an empty sequence, an over-long one or an out-of-vocabulary id is
     /// an [`EncoderError::Input`].
@@ -134,6 +135,7 @@ pub(crate) fn check_batch(batch: &[Vec<u32>], max_tokens: usize, vocab: usize) -
 }
 
 /// A checked batch laid out as one grid of `rows × len` places, row-major.
+#[cfg(feature = "torch")]
 pub(crate) struct Padded {
     /// Token ids, `pad` after a sequence's end.
     pub ids: Vec<u32>,
@@ -147,6 +149,7 @@ pub(crate) struct Padded {
 
 /// Checks a batch ([`check_batch`]) and pads its sequences to the longest with `pad`; `None`
 /// for an empty batch.
+#[cfg(feature = "torch")]
 pub(crate) fn pad_batch(batch: &[Vec<u32>], max_tokens: usize, vocab: usize, pad: u32) -> Result<Option<Padded>, EncoderError> {
     if batch.is_empty() {
         return Ok(None);
@@ -263,17 +266,4 @@ pub fn embed_texts(
         l2_normalize(s);
     }
     Ok(sums)
-}
-
-/// The values of a contiguous f32 CPU tensor, for the custom operations of this module's
-/// kernels (GELU, softmax, 8-bit linear layers); an error naming `op` for any other.
-pub(crate) fn contiguous_f32<'a>(
-    storage: &'a candle_core::CpuStorage,
-    layout: &candle_core::Layout,
-    op: &str,
-) -> candle_core::Result<&'a [f32]> {
-    match (storage, layout.contiguous_offsets()) {
-        (candle_core::CpuStorage::F32(data), Some((start, end))) => Ok(&data[start..end]),
-        _ => Err(candle_core::Error::Msg(format!("{op}: a contiguous f32 tensor is needed"))),
-    }
 }
