@@ -37,7 +37,7 @@ impl Norm {
 
     fn add_rows(&self, x: &mut [f32], y: Option<&[f32]>) {
         #[cfg(target_arch = "x86_64")]
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        if super::avx2_fma() {
             // SAFETY: the CPU has the features the function is compiled for.
             return unsafe { self.add_rows_avx2(x, y) };
         }
@@ -81,9 +81,9 @@ fn lane_sum(x: &[f32]) -> f32 {
     chunks.remainder().iter().chain(&acc).sum()
 }
 
-/// Dot product of `a` and `b` in eight running lanes.
+/// Dot product of `a` and `b` in eight running lanes (so that it vectorises).
 #[inline(always)]
-fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
+pub fn lane_dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let (mut ca, mut cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
     for (x, y) in ca.by_ref().zip(cb.by_ref()) {
@@ -118,7 +118,7 @@ pub(crate) fn attend(qkv: &[f32], shape: Heads, sequences: &[Range<usize>]) -> V
     let rows = qkv.len() / (3 * shape.hidden).max(1);
     let mut out = vec![0f32; rows * shape.hidden];
     #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+    if super::avx2_fma() {
         // SAFETY: the CPU has the features the function is compiled for.
         unsafe { attend_avx2(qkv, shape, sequences, &mut out) };
         return out;

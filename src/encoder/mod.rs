@@ -25,6 +25,7 @@ pub mod words;
 
 pub use self::candle::{CandleEncoder, E5Config, WeightMode};
 pub use self::error::EncoderError;
+pub use self::layers::lane_dot as dot;
 pub use self::subword::{windows, Subword, SubwordTokenizer, Window, WordAlignment};
 #[cfg(feature = "torch")]
 pub use self::torch::TorchEncoder;
@@ -266,4 +267,11 @@ pub fn embed_texts(
         l2_normalize(s);
     }
     Ok(sums)
+}
+
+/// Whether this CPU runs the loops the encoder compiles for AVX2 and FMA (GELU, softmax,
+/// LayerNorm, attention); each has a portable twin for CPUs without.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn avx2_fma() -> bool {
+    is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
 }

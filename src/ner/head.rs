@@ -12,7 +12,7 @@
 //! per dimension), the weights (`3 × dim` rows × labels) and the biases.
 
 use super::model::{close_head_file, head_file_bytes, load_head_file, open_head_file, truncated, Standardizer, LABELS};
-use crate::encoder::TokenMatrix;
+use crate::encoder::{dot, TokenMatrix};
 use crate::error::{Error, Result};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -35,6 +35,9 @@ pub struct EncoderHead {
     /// `CONTEXT × dim` rows × `LABELS` columns.
     weights: Vec<f32>,
     bias: Vec<f32>,
+    /// The context slots with any non-zero weight, each with its weights label by label
+    /// (`LABELS × dim`), so that a logit is one dot product along the vector.
+    active: Vec<(usize, Vec<f32>)>,
 }
 
 impl EncoderHead {
@@ -55,24 +58,38 @@ impl EncoderHead {
         let dim = self.dim;
         let z = self.standardizer.apply_all(words.iter_rows());
         let mut out = vec![0f32; n * LABELS];
-        for i in 0..n {
-            let logits = &mut out[i * LABELS..(i + 1) * LABELS];
+        for (i, logits) in out.chunks_exact_mut(LABELS).enumerate() {
             logits.copy_from_slice(&self.bias);
-            // Neighbours outside the sentence contribute nothing (a standardised zero).
-            let parts = [Some(i), i.checked_sub(1), (i + 1 < n).then_some(i + 1)];
-            for (slot, word) in parts.iter().enumerate() {
+            for (slot, by_label) in &self.active {
+                // Neighbours outside the sentence contribute nothing (a standardised zero).
+                let word = match slot {
+                    0 => Some(i),
+                    1 => i.checked_sub(1),
+                    _ => (i + 1 < n).then_some(i + 1),
+                };
                 let Some(word) = word else { continue };
                 let x = &z[word * dim..(word + 1) * dim];
-                let w = &self.weights[slot * dim * LABELS..(slot + 1) * dim * LABELS];
-                for (xd, wrow) in x.iter().zip(w.chunks_exact(LABELS)) {
-                    for (l, wv) in logits.iter_mut().zip(wrow) {
-                        *l += xd * wv;
-                    }
+                for (l, w) in logits.iter_mut().zip(by_label.chunks_exact(dim)) {
+                    *l += dot(x, w);
                 }
             }
             log_softmax(logits);
         }
         out
+    }
+
+    /// The head over its parts, with the slots that carry weight laid out for [`log_probs`](Self::log_probs).
+    fn new(dim: usize, fusion_weight: f32, standardizer: Standardizer, weights: Vec<f32>, bias: Vec<f32>) -> EncoderHead {
+        let active = (0..CONTEXT)
+            .filter_map(|slot| {
+                let rows = weights.get(slot * dim * LABELS..(slot + 1) * dim * LABELS)?;
+                rows.iter().any(|&w| w != 0.0).then(|| {
+                    let by_label = (0..LABELS).flat_map(|l| rows.chunks_exact(LABELS).map(move |r| r[l])).collect();
+                    (slot, by_label)
+                })
+            })
+            .collect();
+        EncoderHead { dim, fusion_weight, standardizer, weights, bias, active }
     }
 
     /// Reads `head.bin`, checking its size and values.
@@ -94,7 +111,7 @@ impl EncoderHead {
         let weights = r.f32s(CONTEXT * dim * LABELS).ok_or_else(truncated)?;
         let bias = r.f32s(LABELS).ok_or_else(truncated)?;
         close_head_file(&r, &[&[fusion_weight], &mean, &inv_sd, &weights, &bias])?;
-        Ok(EncoderHead { dim, fusion_weight, standardizer: Standardizer { mean, inv_sd }, weights, bias })
+        Ok(EncoderHead::new(dim, fusion_weight, Standardizer { mean, inv_sd }, weights, bias))
     }
 
     /// Writes the head atomically (temporary file, then rename).
@@ -197,7 +214,7 @@ pub fn train_head(sentences: &[TokenMatrix], labels: &[Vec<usize>], config: &Hea
     // Stored slot-major: rows of the word, then of the previous and of the next word.
     let weights = w.as_tensor().flatten_all()?.to_vec1::<f32>()?;
     let bias = b.as_tensor().to_vec1::<f32>()?;
-    Ok(EncoderHead { dim, fusion_weight: config.fusion_weight, standardizer, weights, bias })
+    Ok(EncoderHead::new(dim, config.fusion_weight, standardizer, weights, bias))
 }
 
 #[cfg(test)]
@@ -224,6 +241,34 @@ mod tests {
             labels.push(vec![0, 1, 0]);
         }
         (sents, labels)
+    }
+
+    /// Log-probabilities as the stored layout defines them: each slot's word vector times its
+    /// `dim × LABELS` rows, summed with the bias.
+    #[test]
+    fn log_probs_follow_the_stored_layout_with_neighbours() {
+        let dim = 5;
+        let weights: Vec<f32> = (0..CONTEXT * dim * LABELS).map(|i| ((i * 7919 % 211) as f32 - 105.0) / 100.0).collect();
+        let bias: Vec<f32> = (0..LABELS).map(|l| l as f32 / 10.0).collect();
+        let standardizer = Standardizer { mean: vec![0.0; dim], inv_sd: vec![1.0; dim] };
+        let head = EncoderHead::new(dim, 1.0, standardizer, weights.clone(), bias.clone());
+        let words = TokenMatrix::from_flat(dim, (0..4 * dim).map(|i| (i as f32 - 9.0) / 7.0).collect()).expect("matrix");
+        let got = head.log_probs(&words);
+        for i in 0..4usize {
+            let mut want = bias.clone();
+            for (slot, word) in [(0, Some(i)), (1, i.checked_sub(1)), (2, (i + 1 < 4).then_some(i + 1))] {
+                let Some(word) = word else { continue };
+                for d in 0..dim {
+                    for (l, w) in want.iter_mut().enumerate() {
+                        *w += words.as_slice()[word * dim + d] * weights[(slot * dim + d) * LABELS + l];
+                    }
+                }
+            }
+            log_softmax(&mut want);
+            for (g, w) in got[i * LABELS..(i + 1) * LABELS].iter().zip(&want) {
+                assert!((g - w).abs() < 1e-4, "word {i}: {g} vs {w}");
+            }
+        }
     }
 
     #[test]
