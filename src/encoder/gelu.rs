@@ -10,7 +10,7 @@
 /// same).
 pub(super) fn gelu_in_place(x: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+    if super::avx2_fma() {
         // SAFETY: the CPU has the features the function is compiled for.
         return unsafe { gelu_in_place_avx2(x) };
     }

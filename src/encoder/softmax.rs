@@ -9,7 +9,7 @@
 /// Softmax of each `width`-long row of `x`, in place.
 pub(super) fn softmax_rows(x: &mut [f32], width: usize) {
     #[cfg(target_arch = "x86_64")]
-    if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+    if super::avx2_fma() {
         // SAFETY: the CPU has the features the function is compiled for.
         return unsafe { softmax_rows_avx2(x, width) };
     }
