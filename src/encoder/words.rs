@@ -24,9 +24,10 @@ pub const ENCODER_SUBDIR: &str = "encoder";
 pub const WORD_LAYER_MEAN: usize = 4;
 /// Sentences per forward pass; sentences of similar length are batched together.
 const BATCH: usize = 16;
-/// The most attention cells (sentences × longest sentence²) one batch may have, per head: 16
-/// sentences of 128 subwords. The scores and their softmax take 8 bytes per cell and head (25
-/// MB at this bound with 12 heads); a batch of 16 windows of 512 subwords would take 400 MB.
+/// The most attention cells (sentences × longest sentence²) one batch may have: 16 sentences of
+/// 128 subwords. The encoder packs a batch without padding and scores one sequence and head at
+/// a time, so this bounds the batch's tokens (its activations take about 20 KB each) more than
+/// its scores: over-long sentences go one 512-subword window at a time.
 const BATCH_CELLS: usize = BATCH * 128 * 128;
 /// The encoder reads at most this many characters of a word. Words are far shorter (the
 /// longest URLs of news text come near it); a million-letter "word" would otherwise make
