@@ -7,6 +7,7 @@ use super::eval::{read_gold_articles, score_quotes, GoldArticle, GoldQuotation, 
 use super::model::{anchor_width, decode, role_width, Found, Mlp, QuoteModel, Words, ANCHOR_CLASSES, CUE_ANCHOR, MESSAGE_ANCHOR, ROLES};
 use crate::doc::{Document, Span};
 use crate::error::{Error, Result};
+use crate::io::XorShift;
 use crate::ner::model::Standardizer;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -131,28 +132,6 @@ impl Rows {
     }
 }
 
-/// A small deterministic generator for the initial weights and the batch order.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn uniform(&mut self, bound: f32) -> f32 {
-        ((self.next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * bound
-    }
-
-    fn shuffle(&mut self, v: &mut [u32]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, (self.next() % (i as u64 + 1)) as usize);
-        }
-    }
-}
-
 /// What the network is fitted to.
 enum Targets<'a> {
     /// One class per row (softmax cross-entropy).
@@ -181,7 +160,7 @@ fn fit_mlp(x: &[f32], inputs: usize, targets: &Targets<'_>, config: &QuoteTrainC
     let device = Device::Cpu;
     let z = Tensor::from_vec(standardizer.apply_all(x.chunks(inputs)), (n, inputs), &device)?;
     let (hidden, outputs) = (config.hidden, targets.outputs());
-    let mut rng = XorShift(seed);
+    let mut rng = XorShift::new(seed);
     let init = |rng: &mut XorShift, rows: usize, cols: usize| -> Result<Var> {
         let bound = (6.0 / (rows + cols) as f32).sqrt();
         let values: Vec<f32> = (0..rows * cols).map(|_| rng.uniform(bound)).collect();
@@ -335,8 +314,8 @@ mod tests {
     #[test]
     fn the_shuffle_is_a_fixed_permutation() {
         let (mut a, mut b): (Vec<u32>, Vec<u32>) = ((0..50).collect(), (0..50).collect());
-        XorShift(7).shuffle(&mut a);
-        XorShift(7).shuffle(&mut b);
+        XorShift::new(7).shuffle(&mut a);
+        XorShift::new(7).shuffle(&mut b);
         assert_eq!(a, b);
         assert_ne!(a, (0..50).collect::<Vec<u32>>());
         let mut sorted = a.clone();

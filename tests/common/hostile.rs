@@ -8,6 +8,7 @@
 //! a folder for a look or as fuzzing seeds.
 #![allow(dead_code)]
 
+use lesart::io::XorShift;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -45,22 +46,6 @@ pub enum Scale {
     Full,
 }
 
-/// A small deterministic generator (xorshift), so the corpus is the same everywhere.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
-}
-
 /// German sentences to fill the files with.
 const SENTENCES: &[&str] = &[
     "Der Minister sagte am 26. November, die Lage sei ernst.",
@@ -71,8 +56,8 @@ const SENTENCES: &[&str] = &[
     "Der 1. FC Köln gewann das Derby mit 2:1 gegen Fortuna Düsseldorf.",
 ];
 
-fn article(rng: &mut Rng, sentences: usize) -> String {
-    (0..sentences).map(|_| rng.pick(SENTENCES)).collect::<Vec<_>>().join(" ")
+fn article(rng: &mut XorShift, sentences: usize) -> String {
+    (0..sentences).map(|_| rng.pick(SENTENCES).copied().unwrap_or_default()).collect::<Vec<_>>().join(" ")
 }
 
 fn write(root: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
@@ -86,7 +71,7 @@ fn write(root: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
 
 /// Writes the corpus under `root` and lists every input with its fate.
 pub fn write_corpus(root: &Path, scale: Scale) -> Vec<Entry> {
-    let mut rng = Rng(0x005e_ed1e_5aa7_f00d);
+    let mut rng = XorShift::new(0x005e_ed1e_5aa7_f00d);
     // Repetitions of the text-shaped cases: the small corpus keeps each shape at a size the
     // encoder gets through in seconds.
     let n = |full: usize| if scale == Scale::Full { full } else { full / 20 };
@@ -101,7 +86,7 @@ pub fn write_corpus(root: &Path, scale: Scale) -> Vec<Entry> {
     write(root, "html/deeper-closed.html", format!("{}{text}{}", "<div><span>".repeat(100_000), "</span></div>".repeat(100_000)));
     add("html/deeper-closed.html", Fate::Analysed);
     let tags = ["<div>", "<span>", "<b>", "<i>", "<p>", "<table>", "<td>", "<a>", "<font>", "<li>", "<ul>", "</div>", "<svg>", "<nav>"];
-    let mixed: String = (0..50_000).map(|_| rng.pick(&tags)).collect();
+    let mixed: String = (0..50_000).map(|_| rng.pick(&tags).copied().unwrap_or_default()).collect();
     write(root, "html/deep-mixed.html", format!("{mixed}{text}"));
     add("html/deep-mixed.html", Fate::Analysed);
     let formatting: String = (0..n(20_000)).map(|i| format!("<p><b id={i}>Wort ")).collect();
