@@ -58,7 +58,8 @@ fn exp_nonpositive(x: f32) -> f32 {
     const LN2_LO: f32 = 1.428_606_8e-6;
     const SHIFT: f32 = 12_582_912.0; // 1.5 · 2²³: adding and subtracting it rounds to an integer
     let clamped = if x < -87.0 { -87.0 } else { x };
-    let n = (clamped * std::f32::consts::LOG2_E + SHIFT) - SHIFT;
+    let shifted = clamped * std::f32::consts::LOG2_E + SHIFT;
+    let n = shifted - SHIFT;
     let r = clamped - n * LN2_HI - n * LN2_LO;
     let mut p = 1.0 / 720.0;
     p = p * r + 1.0 / 120.0;
@@ -67,7 +68,10 @@ fn exp_nonpositive(x: f32) -> f32 {
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // 2ⁿ from the bits: `shifted` holds n (−126..=0) in its low mantissa bits, so integer
+    // arithmetic gives the exponent field without a saturating float-to-integer conversion.
+    let k = shifted.to_bits().wrapping_sub(SHIFT.to_bits());
+    let scale = f32::from_bits(k.wrapping_add(127) << 23);
     if x < -87.0 {
         0.0
     } else {
