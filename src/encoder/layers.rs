@@ -150,10 +150,12 @@ fn attend_portable(qkv: &[f32], shape: Heads, sequences: &[Range<usize>], out: &
         scores.resize(scores.len().max(l * lp), 0f32);
         for head in 0..heads {
             let (q_at, k_at, v_at) = (base + head * hd, base + h + head * hd, base + 2 * h + head * hd);
-            for (d, row) in keys.chunks_exact_mut(lp).take(hd).enumerate() {
-                for (j, key) in row[..l].iter_mut().enumerate() {
-                    *key = qkv[k_at + j * stride + d];
+            for (j, src) in qkv[k_at..].chunks(stride).take(l).enumerate() {
+                for (row, &k) in keys.chunks_exact_mut(lp).zip(&src[..hd]) {
+                    row[j] = k;
                 }
+            }
+            for row in keys.chunks_exact_mut(lp).take(hd) {
                 row[l..].fill(0.0);
             }
             for i0 in (0..l).step_by(TILE) {
@@ -191,13 +193,17 @@ const TILE: usize = 4;
 #[inline(always)]
 fn tile_product(a: &[f32], a_stride: usize, rows: usize, b: &[f32], b_stride: usize, depth: usize) -> [[f32; LANES]; TILE] {
     let mut acc = [[0f32; LANES]; TILE];
-    let row_at: [usize; TILE] = std::array::from_fn(|r| r.min(rows.max(1) - 1) * a_stride);
-    for k in 0..depth {
-        let bk: &[f32; LANES] = b[k * b_stride..][..LANES].try_into().unwrap_or(&[0.0; LANES]);
-        for (c, &at) in acc.iter_mut().zip(&row_at) {
-            let ak = a[at + k];
+    let [a0, a1, a2, a3]: [&[f32]; TILE] = std::array::from_fn(|r| {
+        let at = r.min(rows.max(1) - 1) * a_stride;
+        a.get(at..at + depth).unwrap_or(&[])
+    });
+    // Zipped, not indexed: the loop runs without bounds checks.
+    let steps = b.chunks(b_stride).zip(a0).zip(a1).zip(a2).zip(a3);
+    for ((((bk, &x0), &x1), &x2), &x3) in steps {
+        let Some(bk) = bk.first_chunk::<LANES>() else { break };
+        for (c, x) in acc.iter_mut().zip([x0, x1, x2, x3]) {
             for (s, &v) in c.iter_mut().zip(bk) {
-                *s = ak.mul_add(v, *s);
+                *s = x.mul_add(v, *s);
             }
         }
     }
