@@ -233,6 +233,16 @@ impl<'d> Words<'d> {
         out
     }
 
+    /// The role network's inputs for word `j` that no anchor changes: its vectors and signals,
+    /// the first part of each of [`role_rows`](Self::role_rows).
+    fn own_part(&self, j: usize) -> Vec<f32> {
+        let w = &self.words[j];
+        let mut out = Vec::with_capacity(self.dim + WORD_SIGNALS);
+        self.vectors(w, &mut out);
+        out.extend_from_slice(&w.signals);
+        out
+    }
+
     /// The rules' claim whose cue (or, failing that, message) holds `span`.
     fn rule_claim_of(&self, span: Span) -> Option<&'d Claim> {
         let claims = || self.doc.sentences.iter().flat_map(|s| &s.claims);
@@ -320,6 +330,55 @@ impl Mlp {
         let b2 = Tensor::from_slice(&self.b2, self.outputs(), &device)?;
         let h = x.matmul(&w1)?.broadcast_add(&b1)?.relu()?;
         Ok(h.matmul(&w2)?.broadcast_add(&b2)?.flatten_all()?.to_vec1::<f32>()?)
+    }
+
+    /// The first layer's sum over inputs `from..from + x.len()` alone, standardised, `hidden`
+    /// wide. The layer is linear, so the partial sums of a row's parts add up to the row's.
+    /// Inputs past the layer's width add nothing.
+    fn partial(&self, from: usize, x: &[f32]) -> Vec<f32> {
+        let h = self.hidden();
+        let mut out = vec![0f32; h];
+        for (k, &v) in (from..).zip(x) {
+            let (Some(m), Some(s), Some(w)) =
+                (self.standardizer.mean.get(k), self.standardizer.inv_sd.get(k), self.w1.get(k * h..(k + 1) * h))
+            else {
+                break;
+            };
+            let z = (v - m) * s;
+            out.iter_mut().zip(w).for_each(|(o, w)| *o += z * w);
+        }
+        out
+    }
+
+    /// [`partial`](Self::partial) for `n` rows of `width` inputs each, from input `from` on, in
+    /// one matrix product; `n × hidden`, row-major.
+    fn partial_rows(&self, from: usize, rows: &[f32], width: usize) -> Result<Vec<f32>> {
+        let (h, n) = (self.hidden(), rows.len() / width.max(1));
+        let end = (from + width).min(self.inputs());
+        if n == 0 || end <= from {
+            return Ok(vec![0f32; n * h]);
+        }
+        let (mean, inv_sd) = (&self.standardizer.mean[from..end], &self.standardizer.inv_sd[from..end]);
+        let mut z = Vec::with_capacity(n * (end - from));
+        for row in rows.chunks_exact(width) {
+            z.extend(row.iter().zip(mean).zip(inv_sd).map(|((x, m), s)| (x - m) * s));
+        }
+        let device = Device::Cpu;
+        let x = Tensor::from_vec(z, (n, end - from), &device)?;
+        let w = Tensor::from_slice(&self.w1[from * h..end * h], (end - from, h), &device)?;
+        Ok(x.matmul(&w)?.flatten_all()?.to_vec1::<f32>()?)
+    }
+
+    /// The outputs for a first-layer sum (before its biases).
+    fn finish(&self, sum: &[f32]) -> Vec<f32> {
+        let mut out = self.b2.clone();
+        for ((&p, &b), w) in sum.iter().zip(&self.b1).zip(self.w2.chunks_exact(self.outputs().max(1))) {
+            let a = (p + b).max(0.0);
+            if a > 0.0 {
+                out.iter_mut().zip(w).for_each(|(y, w)| *y += a * w);
+            }
+        }
+        out
     }
 
     fn values(&self) -> [&[f32]; 6] {
@@ -412,18 +471,18 @@ impl QuoteModel {
             return Ok(None);
         }
         let mut found = Vec::new();
+        let mut roles = self.role_scorer(&words);
         for (anchor, class, _) in self.scored_anchors(&words, self.anchor_threshold)? {
             let window = words.window(anchor);
-            let probs = self.role_probs(&words, anchor, class, window.clone())?;
+            let probs = roles.probs(anchor, class, window.clone())?;
             found.push(Found { anchor, class, window, probs });
         }
         Ok(Some(decode(&words, &found, self.role_threshold)))
     }
 
-    /// The role probabilities of the words of `window` for an anchor.
-    pub fn role_probs(&self, words: &Words<'_>, anchor: usize, class: usize, window: std::ops::Range<usize>) -> Result<Vec<[f32; ROLES]>> {
-        let logits = self.roles.logits(&words.role_rows(anchor, class, window))?;
-        Ok(logits.chunks(ROLES).map(|l| std::array::from_fn(|k| 1.0 / (1.0 + (-l[k]).exp()))).collect())
+    /// Role probabilities for the anchors of one document's words.
+    pub fn role_scorer<'a, 'd>(&'a self, words: &'a Words<'d>) -> RoleScorer<'a, 'd> {
+        RoleScorer { mlp: &self.roles, words, own: None }
     }
 
     /// Anchor words with their classes and probabilities, in document order; of adjacent
@@ -445,6 +504,48 @@ impl QuoteModel {
                 }
                 _ => out.push((i, class, p[class])),
             }
+        }
+        Ok(out)
+    }
+}
+
+/// Role probabilities for the anchors of one document. The role network's first layer is
+/// summed by part: each word's own part (vectors and signals) is the same for every anchor and
+/// is computed once, for all words in one matrix product; the anchor's once per anchor; and only
+/// the few relation signals once per pair, instead of the whole row for every pair.
+pub struct RoleScorer<'a, 'd> {
+    mlp: &'a Mlp,
+    words: &'a Words<'d>,
+    /// Every word's own part summed (`words × hidden`), once the first anchor asks.
+    own: Option<Vec<f32>>,
+}
+
+impl RoleScorer<'_, '_> {
+    /// The role probabilities of the words of `window` for the anchor word `anchor` of class
+    /// `class` (what the role network gives for [`Words::role_rows`], up to rounding).
+    pub fn probs(&mut self, anchor: usize, class: usize, window: std::ops::Range<usize>) -> Result<Vec<[f32; ROLES]>> {
+        let (mlp, words) = (self.mlp, self.words);
+        let (h, own_width) = (mlp.hidden(), words.dim + WORD_SIGNALS);
+        let own = match &mut self.own {
+            Some(own) => own,
+            slot => {
+                let rows: Vec<f32> = (0..words.words.len()).flat_map(|j| words.own_part(j)).collect();
+                slot.insert(mlp.partial_rows(0, &rows, own_width)?)
+            }
+        };
+        let mut anchor_vec = Vec::with_capacity(words.dim);
+        words.vectors(&words.words[anchor], &mut anchor_vec);
+        let anchor_sum = mlp.partial(own_width, &anchor_vec);
+        let rule_claim = words.rule_claim_of(words.words[anchor].span);
+        let mut out = Vec::with_capacity(window.len());
+        for j in window {
+            let mut sum = mlp.partial(own_width + words.dim, &words.relation(anchor, j, class, rule_claim));
+            let own_j = own.get(j * h..(j + 1) * h).unwrap_or(&[]);
+            for ((s, o), a) in sum.iter_mut().zip(own_j).zip(&anchor_sum) {
+                *s += o + a;
+            }
+            let l = mlp.finish(&sum);
+            out.push(std::array::from_fn(|k| 1.0 / (1.0 + (-l.get(k).copied().unwrap_or(0.0)).exp())));
         }
         Ok(out)
     }
@@ -735,5 +836,38 @@ mod tests {
         };
         // h = relu([1 + 4, -1 + 0.5]) = [5, 0]; out = 5 + 0.25.
         assert_eq!(mlp.logits(&[1.0, 2.0]).expect("runs"), vec![5.25]);
+    }
+
+    /// The first layer summed part by part, then finished, gives the whole row's logits.
+    #[test]
+    fn partial_sums_of_a_row_give_its_logits() {
+        let (inputs, hidden, outputs) = (7, 5, 3);
+        let v = |n: usize, k: usize| -> Vec<f32> { (0..n).map(|i| (((i + k) * 37 % 19) as f32 - 9.0) / 6.0).collect() };
+        let mlp = Mlp {
+            standardizer: Standardizer { mean: v(inputs, 1), inv_sd: v(inputs, 2).iter().map(|x| x.abs() + 0.5).collect() },
+            w1: v(inputs * hidden, 3),
+            b1: v(hidden, 4),
+            w2: v(hidden * outputs, 5),
+            b2: v(outputs, 6),
+        };
+        let row = v(inputs, 7);
+        let whole = mlp.logits(&row).expect("runs");
+        let mut sum = mlp.partial(0, &row[..3]);
+        for (s, p) in sum.iter_mut().zip(mlp.partial(3, &row[3..])) {
+            *s += p;
+        }
+        for (a, b) in mlp.finish(&sum).iter().zip(&whole) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+        // Inputs past the layer's width add nothing.
+        assert_eq!(mlp.partial(inputs, &[1.0, 2.0]), vec![0.0; hidden]);
+        // Many rows in one product.
+        let rows: Vec<f32> = [v(4, 8), v(4, 9)].concat();
+        let together = mlp.partial_rows(2, &rows, 4).expect("runs");
+        for (r, row) in rows.chunks(4).enumerate() {
+            for (a, b) in together[r * hidden..(r + 1) * hidden].iter().zip(mlp.partial(2, row)) {
+                assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+            }
+        }
     }
 }

@@ -214,9 +214,10 @@ const LOWEST_ANCHOR_THRESHOLD: f32 = 0.2;
 fn candidates(model: &QuoteModel, doc: &Document) -> Result<Candidates> {
     let Some(words) = Words::new(doc) else { return Ok(Candidates { found: Vec::new() }) };
     let mut found = Vec::new();
+    let mut roles = model.role_scorer(&words);
     for (anchor, class, p) in model.scored_anchors(&words, LOWEST_ANCHOR_THRESHOLD)? {
         let window = words.window(anchor);
-        let probs = model.role_probs(&words, anchor, class, window.clone())?;
+        let probs = roles.probs(anchor, class, window.clone())?;
         found.push((Found { anchor, class, window, probs }, p));
     }
     Ok(Candidates { found })
