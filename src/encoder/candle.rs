@@ -140,6 +140,25 @@ struct Layer {
     out_ln: Norm,
 }
 
+/// Rows the feed-forward block takes at a time: their inner activations (1536 wide in e5-small)
+/// stay in the core's cache between the two layers and GELU.
+const FFN_ROWS: usize = 48;
+
+impl Layer {
+    /// `down(GELU(up(x)))` for the `n` rows of `x`, [`FFN_ROWS`] at a time.
+    fn feed_forward(&self, x: &[f32], n: usize) -> candle_core::Result<Vec<f32>> {
+        let width = x.len() / n.max(1);
+        let mut out = Vec::with_capacity(x.len());
+        for rows in x.chunks(FFN_ROWS * width.max(1)) {
+            let k = rows.len() / width.max(1);
+            let mut mid = self.up.forward(rows, k)?;
+            gelu_in_place(&mut mid);
+            out.extend(self.down.forward(&mid, k)?);
+        }
+        Ok(out)
+    }
+}
+
 /// multilingual-e5-small encoder (CPU).
 ///
 /// A batch is packed, not padded (see [`layers`](super::layers)): its cost is that of its real
@@ -461,9 +480,8 @@ impl CandleEncoder {
             let qkv = ly.qkv.forward(&x, n)?;
             let ctx = attend(&qkv, shape, &sequences);
             ly.attn_ln.residual(&mut x, &ly.o.forward(&ctx, n)?);
-            let mut mid = ly.up.forward(&x, n)?;
-            gelu_in_place(&mut mid);
-            ly.out_ln.residual(&mut x, &ly.down.forward(&mid, n)?);
+            let ffn = ly.feed_forward(&x, n)?;
+            ly.out_ln.residual(&mut x, &ffn);
             if self.layer_mean > 1 && li >= first_kept {
                 accumulate(&mut sum, &x);
             }
