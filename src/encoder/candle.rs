@@ -140,16 +140,20 @@ struct Layer {
     out_ln: Norm,
 }
 
-/// Rows the feed-forward block takes at a time: their inner activations (1536 wide in e5-small)
-/// stay in the core's cache between the two layers and GELU.
+/// Rows the 8-bit feed-forward block takes at a time: their inner activations (1536 wide in
+/// e5-small) stay in the core's cache between the two layers and GELU. (candle's f32 product
+/// packs the weights anew on every call, so the f32 modes take all rows at once.)
 const FFN_ROWS: usize = 48;
 
 impl Layer {
-    /// `down(GELU(up(x)))` for the `n` rows of `x`, [`FFN_ROWS`] at a time.
+    /// `down(GELU(up(x)))` for the `n` rows of `x`, [`FFN_ROWS`] at a time when both layers are
+    /// 8-bit.
     fn feed_forward(&self, x: &[f32], n: usize) -> candle_core::Result<Vec<f32>> {
         let width = x.len() / n.max(1);
+        let int8 = matches!((&self.up, &self.down), (QLinear::Int8(_), QLinear::Int8(_)));
+        let block = if int8 { FFN_ROWS } else { n.max(1) };
         let mut out = Vec::with_capacity(x.len());
-        for rows in x.chunks(FFN_ROWS * width.max(1)) {
+        for rows in x.chunks(block * width.max(1)) {
             let k = rows.len() / width.max(1);
             let mut mid = self.up.forward(rows, k)?;
             gelu_in_place(&mut mid);
