@@ -68,11 +68,12 @@ impl Norm {
     }
 }
 
-const LANES: usize = 8;
+/// Running sums the lane-wise loops keep (one AVX2 vector of f32).
+pub(super) const LANES: usize = 8;
 
 /// Sum of `x` in eight running lanes (so that it vectorises).
 #[inline(always)]
-fn lane_sum(x: &[f32]) -> f32 {
+pub(super) fn lane_sum(x: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let mut chunks = x.chunks_exact(LANES);
     for c in chunks.by_ref() {

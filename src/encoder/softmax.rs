@@ -6,6 +6,8 @@
 //! uses, where every argument is at most 0), and the whole row loop is compiled for AVX2 where
 //! the CPU has it.
 
+use super::layers::{lane_sum, LANES};
+
 /// Softmax of each `width`-long row of `x`, in place.
 pub(super) fn softmax_rows(x: &mut [f32], width: usize) {
     #[cfg(target_arch = "x86_64")]
@@ -25,7 +27,6 @@ fn softmax_rows_avx2(x: &mut [f32], width: usize) {
 /// Written as lane-wise loops (eight running maxima and sums) so that they vectorise.
 #[inline(always)]
 fn softmax_rows_portable(x: &mut [f32], width: usize) {
-    const LANES: usize = 8;
     for row in x.chunks_mut(width) {
         let mut lanes = [f32::NEG_INFINITY; LANES];
         let mut chunks = row.chunks_exact(LANES);
@@ -38,15 +39,7 @@ fn softmax_rows_portable(x: &mut [f32], width: usize) {
         for v in row.iter_mut() {
             *v = exp_nonpositive(*v - max);
         }
-        let mut sums = [0f32; LANES];
-        let mut chunks = row.chunks_exact(LANES);
-        for chunk in chunks.by_ref() {
-            for (s, &v) in sums.iter_mut().zip(chunk) {
-                *s += v;
-            }
-        }
-        let sum: f32 = chunks.remainder().iter().chain(&sums).sum();
-        let inv = 1.0 / sum;
+        let inv = 1.0 / lane_sum(row);
         row.iter_mut().for_each(|v| *v *= inv);
     }
 }

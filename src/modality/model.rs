@@ -224,23 +224,19 @@ impl<'d> Words<'d> {
         let rule_claim = self.rule_claim_of(a.span);
         let mut out = Vec::with_capacity(window.len() * role_width(self.dim));
         for j in window {
-            let w = &self.words[j];
-            self.vectors(w, &mut out);
-            out.extend_from_slice(&w.signals);
+            self.own_part(j, &mut out);
             out.extend_from_slice(&anchor_vec);
             out.extend_from_slice(&self.relation(anchor, j, class, rule_claim));
         }
         out
     }
 
-    /// The role network's inputs for word `j` that no anchor changes: its vectors and signals,
-    /// the first part of each of [`role_rows`](Self::role_rows).
-    fn own_part(&self, j: usize) -> Vec<f32> {
+    /// Appends the role network's inputs for word `j` that no anchor changes: its vectors and
+    /// signals, the first part of each of [`role_rows`](Self::role_rows).
+    fn own_part(&self, j: usize, out: &mut Vec<f32>) {
         let w = &self.words[j];
-        let mut out = Vec::with_capacity(self.dim + WORD_SIGNALS);
-        self.vectors(w, &mut out);
+        self.vectors(w, out);
         out.extend_from_slice(&w.signals);
-        out
     }
 
     /// The rules' claim whose cue (or, failing that, message) holds `span`.
@@ -529,7 +525,8 @@ impl RoleScorer<'_, '_> {
         let own = match &mut self.own {
             Some(own) => own,
             slot => {
-                let rows: Vec<f32> = (0..words.words.len()).flat_map(|j| words.own_part(j)).collect();
+                let mut rows = Vec::with_capacity(words.words.len() * own_width);
+                (0..words.words.len()).for_each(|j| words.own_part(j, &mut rows));
                 slot.insert(mlp.partial_rows(0, &rows, own_width)?)
             }
         };
