@@ -158,3 +158,28 @@ fn stance_with_the_learned_head_on_the_labelled_pairs() {
 fn fast_ner() -> lesart::Config {
     lesart::Config { ner: lesart::ner::NerModel::Fast, ..lesart::Config::default() }
 }
+
+#[test]
+fn stance_dumps_carry_the_tokens_each_input_pools() {
+    // `lesart train stance --dump` writes each pair's sentence and the tokens its input pools,
+    // which tools/finetune-stance.py encodes again: they must be the sentence's own tokens.
+    let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
+    let config = lesart::stance::StanceTrainConfig {
+        gold: vec![common::root().join("tests/data/stance-dev.jsonl")],
+        newsmtsc: Vec::new(),
+        calibrate: None,
+        data_dir: common::root().join("../shared/data"),
+        models_dir: lesart::Config::default().models_dir,
+        head: Default::default(),
+    };
+    let (pairs, training, _) = lesart::pipeline::train::collect_stance_pairs(&config).unwrap();
+    assert_eq!((pairs, training.len()), (649, 649));
+    for p in &training {
+        let s = p.sentence.as_ref().expect("a dumped pair carries its sentence");
+        let [ts, te] = s.target;
+        assert!(ts < te && te <= s.tokens.len(), "{s:?}");
+        assert!(s.evidence.iter().all(|&e| e < s.tokens.len()), "{s:?}");
+        assert!(s.tokens.iter().all(|t| !t.is_empty() && !t.contains(char::is_whitespace)), "{s:?}");
+        assert!(s.tokens[ts..te].iter().any(|t| t.chars().any(char::is_alphanumeric)), "{s:?}");
+    }
+}

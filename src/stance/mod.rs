@@ -72,6 +72,20 @@ pub struct RuleStance {
     pub signals: RuleSignals,
     /// The head's input, when asked for and the sentence has contextual vectors.
     pub features: Option<Vec<f32>>,
+    /// Which of the sentence's tokens that input reads.
+    pub tokens: PairTokens,
+}
+
+/// The sentence tokens a target's input is pooled over (indices into the sentence's tokens):
+/// what a tool that fine-tunes the encoder needs to pool its own vectors the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PairTokens {
+    /// The target's first token.
+    pub ts: usize,
+    /// One past its last token.
+    pub te: usize,
+    /// The tokens the rules took as evidence.
+    pub evidence: Vec<usize>,
 }
 
 /// The stance stage.
@@ -170,7 +184,7 @@ impl StanceStage {
         let head = self.head.as_ref();
         self.rule_stances(text, sentence, claims, head.is_some())
             .into_iter()
-            .map(|RuleStance { mut stance, signals, features }| {
+            .map(|RuleStance { mut stance, signals, features, .. }| {
                 let (Some(h), Some(x)) = (head, features) else { return stance };
                 if let Some((label, score, probability)) = h.predict(&x).filter(|_| !signals.framed) {
                     stance.label = label;
@@ -229,11 +243,9 @@ impl StanceStage {
             .enumerate()
             .map(|(k, t)| {
                 let (stance, signals) = self.stance_for(k, t, toks, &a, claims);
-                let features = vectors.and_then(|v| {
-                    let evidence: Vec<usize> = stance.evidence.iter().map(|e| toks.partition_point(|t| t.span.start < e.start)).collect();
-                    pair_features(&v.side, &words, t.ts, t.te, &evidence, &signals, self.params.threshold)
-                });
-                RuleStance { stance, signals, features }
+                let evidence: Vec<usize> = stance.evidence.iter().map(|e| toks.partition_point(|t| t.span.start < e.start)).collect();
+                let features = vectors.and_then(|v| pair_features(&v.side, &words, t.ts, t.te, &evidence, &signals, self.params.threshold));
+                RuleStance { stance, signals, features, tokens: PairTokens { ts: t.ts, te: t.te, evidence } }
             })
             .collect()
     }

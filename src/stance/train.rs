@@ -11,8 +11,8 @@
 
 use super::eval::GoldDocuments;
 use super::head::{train_stance_head, StanceHead, StanceHeadConfig, HEAD_FILE};
-use super::{claims_near, document_claims, RuleStance, StanceStage, MODEL_SUBDIR};
-use crate::doc::{Claim, Document, Span, StanceHolder};
+use super::{claims_near, document_claims, PairTokens, RuleStance, StanceStage, MODEL_SUBDIR};
+use crate::doc::{Claim, Document, Sentence, Span, StanceHolder, Text};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -57,6 +57,31 @@ pub struct TrainingPair {
     pub newsmtsc: bool,
     /// The head's input.
     pub features: Vec<f32>,
+    /// The sentence's word forms and the tokens the input pools, for tools that fine-tune the
+    /// encoder on the pairs (`tools/finetune-stance.py`); absent in older dumps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sentence: Option<PairSentence>,
+}
+
+/// A pair's sentence as the encoder reads it and where the head's input lies in it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PairSentence {
+    /// The sentence's tokens as written.
+    pub tokens: Vec<String>,
+    /// The target's tokens, `[first, one past last]`.
+    pub target: [usize; 2],
+    /// The tokens the rules took as evidence.
+    pub evidence: Vec<usize>,
+}
+
+impl PairSentence {
+    fn of(text: &Text, sentence: &Sentence, at: PairTokens) -> PairSentence {
+        PairSentence {
+            tokens: sentence.tokens.iter().map(|t| text.slice(t.span).to_string()).collect(),
+            target: [at.ts, at.te],
+            evidence: at.evidence,
+        }
+    }
 }
 
 /// Writes the pairs as JSONL, atomically.
@@ -94,7 +119,14 @@ fn pair_on(
     }
 }
 
-fn training_pair(gold: &Path, label: usize, holder: Option<StanceHolder>, found: bool, r: RuleStance) -> Option<TrainingPair> {
+fn training_pair(
+    gold: &Path,
+    label: usize,
+    holder: Option<StanceHolder>,
+    found: bool,
+    r: RuleStance,
+    sentence: PairSentence,
+) -> Option<TrainingPair> {
     Some(TrainingPair {
         gold: gold.display().to_string(),
         label,
@@ -105,6 +137,7 @@ fn training_pair(gold: &Path, label: usize, holder: Option<StanceHolder>, found:
         rule_holder_source: r.stance.holder == StanceHolder::Source,
         newsmtsc: holder.is_none(),
         features: r.features?,
+        sentence: Some(sentence),
     })
 }
 
@@ -127,7 +160,8 @@ pub fn training_pairs(
         let near = claims_near(claims, sentence.span);
         // A boilerplate sentence gets no stance in the pipeline: such a pair counts as not found.
         let Some((found, r)) = pair_on(stage, doc, sentence, &near, g.target) else { continue };
-        out.extend(training_pair(gold, g.label, Some(g.holder), found && !sentence.boilerplate, r));
+        let at = PairSentence::of(&doc.text, sentence, r.tokens.clone());
+        out.extend(training_pair(gold, g.label, Some(g.holder), found && !sentence.boilerplate, r, at));
     }
     Ok((gd.pairs.len(), out))
 }
@@ -192,7 +226,10 @@ fn pairs_of_line(
         };
         let near = claims_near(&claims, sentence.span);
         let r = stage.rule_stances_on(&doc.text, sentence, &near, &[span]).into_iter().find(|r| r.features.is_some());
-        out.extend(r.and_then(|r| training_pair(gold, label, None, true, r)));
+        out.extend(r.and_then(|r| {
+            let at = PairSentence::of(&doc.text, sentence, r.tokens.clone());
+            training_pair(gold, label, None, true, r, at)
+        }));
     }
     out
 }
@@ -509,6 +546,7 @@ mod tests {
             rule_holder_source: false,
             newsmtsc: false,
             features: vec![0.0],
+            sentence: None,
         }
     }
 
