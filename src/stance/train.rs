@@ -119,13 +119,15 @@ fn pair_on(
     }
 }
 
+/// The dumped pair for the rules' stance `r` on a target of `sentence`.
 fn training_pair(
     gold: &Path,
     label: usize,
     holder: Option<StanceHolder>,
     found: bool,
     r: RuleStance,
-    sentence: PairSentence,
+    text: &Text,
+    sentence: &Sentence,
 ) -> Option<TrainingPair> {
     Some(TrainingPair {
         gold: gold.display().to_string(),
@@ -137,7 +139,7 @@ fn training_pair(
         rule_holder_source: r.stance.holder == StanceHolder::Source,
         newsmtsc: holder.is_none(),
         features: r.features?,
-        sentence: Some(sentence),
+        sentence: Some(PairSentence::of(text, sentence, r.tokens)),
     })
 }
 
@@ -160,8 +162,7 @@ pub fn training_pairs(
         let near = claims_near(claims, sentence.span);
         // A boilerplate sentence gets no stance in the pipeline: such a pair counts as not found.
         let Some((found, r)) = pair_on(stage, doc, sentence, &near, g.target) else { continue };
-        let at = PairSentence::of(&doc.text, sentence, r.tokens.clone());
-        out.extend(training_pair(gold, g.label, Some(g.holder), found && !sentence.boilerplate, r, at));
+        out.extend(training_pair(gold, g.label, Some(g.holder), found && !sentence.boilerplate, r, &doc.text, sentence));
     }
     Ok((gd.pairs.len(), out))
 }
@@ -226,10 +227,7 @@ fn pairs_of_line(
         };
         let near = claims_near(&claims, sentence.span);
         let r = stage.rule_stances_on(&doc.text, sentence, &near, &[span]).into_iter().find(|r| r.features.is_some());
-        out.extend(r.and_then(|r| {
-            let at = PairSentence::of(&doc.text, sentence, r.tokens.clone());
-            training_pair(gold, label, None, true, r, at)
-        }));
+        out.extend(r.and_then(|r| training_pair(gold, label, None, true, r, &doc.text, sentence)));
     }
     out
 }
