@@ -252,6 +252,29 @@ def check_reference(p):
 # train
 
 
+def layer_modules(w, eps):
+    """A layer's linear maps and LayerNorms as torch modules (`lin`, `norms`), from f32 weights
+    `w[name] = (weight, bias)` as `layer_weights` gives them."""
+    import torch
+    import torch.nn as nn
+
+    lin = nn.ModuleDict()
+    for m in LAYER_MATRICES:
+        wt, b = w[m]
+        linear = nn.Linear(wt.shape[1], wt.shape[0])
+        linear.weight.data = torch.tensor(wt)
+        linear.bias.data = torch.tensor(b)
+        lin[m] = linear
+    norms = nn.ModuleDict()
+    for m in LAYER_NORMS:
+        g, b = w[m]
+        norm = nn.LayerNorm(len(g), eps=eps)
+        norm.weight.data = torch.tensor(g)
+        norm.bias.data = torch.tensor(b)
+        norms[m] = norm
+    return lin, norms
+
+
 def spans(tags, labels):
     """Strict outer entity spans (start, end, type) from BIO label ids; deriv/part excluded."""
     out, start, typ = set(), None, None
@@ -307,20 +330,7 @@ def train(args):
     class Layer(nn.Module):
         def __init__(self, w):
             super().__init__()
-            self.lin = nn.ModuleDict()
-            for m in LAYER_MATRICES:
-                wt, b = w[m]
-                lin = nn.Linear(wt.shape[1], wt.shape[0])
-                lin.weight.data = torch.tensor(wt)
-                lin.bias.data = torch.tensor(b)
-                self.lin[m] = lin
-            self.norms = nn.ModuleDict()
-            for m in LAYER_NORMS:
-                g, b = w[m]
-                norm = nn.LayerNorm(len(g), eps=eps)
-                norm.weight.data = torch.tensor(g)
-                norm.bias.data = torch.tensor(b)
-                self.norms[m] = norm
+            self.lin, self.norms = layer_modules(w, eps)
 
         def forward(self, x, mask, drop):
             b, n, h = x.shape
@@ -510,6 +520,16 @@ def split_npz(path, out_dir, max_bytes):
 def save_tuned(model, n_layers, labels, path):
     sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
     out = {"n_layers": np.array(n_layers), "labels": np.array(labels)}
+    out.update(encoder_arrays(sd, n_layers))
+    out["cls.weight"] = sd["cls.weight"]
+    out["cls.bias"] = sd["cls.bias"]
+    np.savez(path, **out)
+
+
+def encoder_arrays(sd, n_layers):
+    """The embedding globals and the layers of a state dict as `export` reads them (matrices as
+    Q8_0 blocks)."""
+    out = {}
     out["position_embd.weight"] = sd["pos"]
     out["token_types.weight"] = sd["typ"]
     out["token_embd_norm.weight"] = sd["emb_norm.weight"]
@@ -521,9 +541,7 @@ def save_tuned(model, n_layers, labels, path):
         for m in LAYER_NORMS:
             out[f"blk.{i}.{m}.weight"] = sd[f"layers.{i}.norms.{m}.weight"]
             out[f"blk.{i}.{m}.bias"] = sd[f"layers.{i}.norms.{m}.bias"]
-    out["cls.weight"] = sd["cls.weight"]
-    out["cls.bias"] = sd["cls.bias"]
-    np.savez(path, **out)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,15 +549,29 @@ def save_tuned(model, n_layers, labels, path):
 
 
 def export(args):
-    import gguf
-
     t = {}
     for path in args.tuned:
         t.update(dict(np.load(path)))
     n_layers = int(t["n_layers"])
-    w = gguf.GGUFWriter(args.out, "e5")
-    w.add_string("general.name", "multilingual-e5-small, layers fine-tuned for German NER (GermEval 2014)")
-    w.add_string("general.license", "MIT (multilingual-e5-small); tuned on GermEval 2014 (CC BY 4.0)")
+    write_encoder_gguf(
+        t,
+        args.out,
+        "multilingual-e5-small, layers fine-tuned for German NER (GermEval 2014)",
+        "MIT (multilingual-e5-small); tuned on GermEval 2014 (CC BY 4.0)",
+    )
+    print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB, {n_layers} layers)", file=sys.stderr)
+    if args.head:
+        write_head(t, args.head, args.fusion_weight)
+
+
+def write_encoder_gguf(t, path, name, licence):
+    """Tuned arrays (`encoder_arrays`) as the GGUF file lesart reads beside the base model."""
+    import gguf
+
+    n_layers = int(t["n_layers"])
+    w = gguf.GGUFWriter(path, "e5")
+    w.add_string("general.name", name)
+    w.add_string("general.license", licence)
     w.add_uint32("e5.block_count", n_layers)
     w.add_string("e5.tuned_from", "e5-small-q4_0.gguf")
     for name in GLOBAL_F32:
@@ -556,9 +588,6 @@ def export(args):
     w.write_kv_data_to_file()
     w.write_tensors_to_file()
     w.close()
-    print(f"wrote {args.out} ({os.path.getsize(args.out) / 1e6:.1f} MB, {n_layers} layers)", file=sys.stderr)
-    if args.head:
-        write_head(t, args.head, args.fusion_weight)
 
 
 # lesart's NER labels: O, then for PER, LOC, ORG, MISC (GermEval's OTH) and plain/derived,

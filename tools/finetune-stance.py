@@ -274,18 +274,8 @@ def train(args):
     class Layer(nn.Module):
         def __init__(self, i):
             super().__init__()
-            self.lin = nn.ModuleDict()
-            for m in ft.LAYER_MATRICES:
-                wt, b = tuned[f"blk.{i}.{m}.weight"], tuned[f"blk.{i}.{m}.bias"]
-                lin = nn.Linear(wt.shape[1], wt.shape[0])
-                lin.weight.data, lin.bias.data = torch.tensor(wt), torch.tensor(b)
-                self.lin[m] = lin
-            self.norms = nn.ModuleDict()
-            for m in ft.LAYER_NORMS:
-                g, b = tuned[f"blk.{i}.{m}.weight"], tuned[f"blk.{i}.{m}.bias"]
-                norm = nn.LayerNorm(len(g), eps=eps)
-                norm.weight.data, norm.bias.data = torch.tensor(g), torch.tensor(b)
-                self.norms[m] = norm
+            w = {m: (tuned[f"blk.{i}.{m}.weight"], tuned[f"blk.{i}.{m}.bias"]) for m in ft.LAYER_MATRICES + ft.LAYER_NORMS}
+            self.lin, self.norms = ft.layer_modules(w, eps)
 
         def forward(self, x, mask, drop):
             b, n, h = x.shape
@@ -526,17 +516,7 @@ def train(args):
 def save(model, n_layers, ner_head, path):
     sd = {k: v.detach().float().cpu().numpy() for k, v in model.state_dict().items()}
     out = {"n_layers": np.array(n_layers)}
-    out["position_embd.weight"] = sd["pos"]
-    out["token_types.weight"] = sd["typ"]
-    out["token_embd_norm.weight"] = sd["emb_norm.weight"]
-    out["token_embd_norm.bias"] = sd["emb_norm.bias"]
-    for i in range(n_layers):
-        for m in ft.LAYER_MATRICES:
-            out[f"blk.{i}.{m}.weight"] = ft.quantize_q8_0(sd[f"layers.{i}.lin.{m}.weight"])
-            out[f"blk.{i}.{m}.bias"] = sd[f"layers.{i}.lin.{m}.bias"]
-        for m in ft.LAYER_NORMS:
-            out[f"blk.{i}.{m}.weight"] = sd[f"layers.{i}.norms.{m}.weight"]
-            out[f"blk.{i}.{m}.bias"] = sd[f"layers.{i}.norms.{m}.bias"]
+    out.update(ft.encoder_arrays(sd, n_layers))
     w = ner_head["w"].copy()
     w[0] = sd["ner.weight"].T
     out["ner.w"], out["ner.b"] = w, sd["ner.bias"]
@@ -546,30 +526,16 @@ def save(model, n_layers, ner_head, path):
 
 
 def export(args):
-    import gguf
-
     t = dict(np.load(args.tuned))
     n_layers = int(t["n_layers"])
     path = os.path.join(args.models, "ner", "encoder.gguf")
     tmp = path + ".tmp"
-    w = gguf.GGUFWriter(tmp, "e5")
-    w.add_string("general.name", "multilingual-e5-small, layers fine-tuned for German NER (GermEval 2014) and stance")
-    w.add_string("general.license", "MIT (multilingual-e5-small); tuned on GermEval 2014 (CC BY 4.0) and lesart's stance pairs (CC BY-NC-SA 4.0)")
-    w.add_uint32("e5.block_count", n_layers)
-    w.add_string("e5.tuned_from", "e5-small-q4_0.gguf")
-    for name in ft.GLOBAL_F32:
-        w.add_tensor(name, t[name].astype(np.float32))
-    for i in range(n_layers):
-        for m in ft.LAYER_MATRICES:
-            w.add_tensor(f"blk.{i}.{m}.weight", t[f"blk.{i}.{m}.weight"], raw_dtype=gguf.GGMLQuantizationType.Q8_0)
-            w.add_tensor(f"blk.{i}.{m}.bias", t[f"blk.{i}.{m}.bias"].astype(np.float32))
-        for m in ft.LAYER_NORMS:
-            for q in ("weight", "bias"):
-                w.add_tensor(f"blk.{i}.{m}.{q}", t[f"blk.{i}.{m}.{q}"].astype(np.float32))
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    ft.write_encoder_gguf(
+        t,
+        tmp,
+        "multilingual-e5-small, layers fine-tuned for German NER (GermEval 2014) and stance",
+        "MIT (multilingual-e5-small); tuned on GermEval 2014 (CC BY 4.0) and lesart's stance pairs (CC BY-NC-SA 4.0)",
+    )
     os.replace(tmp, path)
     head = {"fusion": float(t["ner.fusion"]), "mean": t["ner.mean"], "inv_sd": t["ner.inv_sd"], "w": t["ner.w"], "b": t["ner.b"]}
     write_ner_head(head, os.path.join(args.models, "ner", "head.bin"))
