@@ -154,6 +154,42 @@ fn stance_with_the_learned_head_on_the_labelled_pairs() {
     assert!(report.macro_f1 >= report.baseline_macro_f1 + 0.25, "{report}");
 }
 
+#[test]
+fn training_pairs_from_news_sentences_point_at_their_targets() {
+    // tests/data/stance-train-sentences.jsonl holds offsets into sentences lesart rebuilds from
+    // CheckThat! and GermEval files (src/stance/eval.rs); the labels were given to the text
+    // tools/stance-candidates.py showed, so both must read the same characters.
+    let (Some(checkthat), Some(germeval)) = (shared_data("checkthat-subjectivity/train_de.tsv"), shared_data("germeval2014/train.bio.tsv"))
+    else {
+        return;
+    };
+    let docs = |path: &std::path::Path| lesart::stance::eval::corpus_documents(path).unwrap();
+    let corpora = [
+        ("checkthat-subjectivity/train_de.tsv", docs(&checkthat)),
+        ("checkthat-subjectivity/dev_de.tsv", docs(&checkthat.with_file_name("dev_de.tsv"))),
+        ("germeval2014/train.bio.tsv", docs(&germeval)),
+    ];
+    assert_eq!(corpora.each_ref().map(|(_, d)| d.len()), [800, 491, 23_999]);
+    let gold = std::fs::read_to_string(common::root().join("tests/data/stance-train-sentences.jsonl")).unwrap();
+    let mut pairs = 0;
+    for line in gold.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let (_, texts) = corpora.iter().find(|(name, _)| v["corpus"] == *name).expect("a sentence corpus");
+        let chars: Vec<char> = texts[v["doc"].as_u64().unwrap() as usize].chars().collect();
+        let span = |k: &str| (v[k][0].as_u64().unwrap() as usize, v[k][1].as_u64().unwrap() as usize);
+        let ((ss, se), (ts, te)) = (span("sentence"), span("target"));
+        assert!(ss <= ts && ts < te && te <= se && se <= chars.len(), "{line}");
+        let target: String = chars[ts..te].iter().collect();
+        assert!(target.starts_with(char::is_alphanumeric) && target.trim() == target, "{line}: {target:?}");
+        pairs += 1;
+    }
+    assert_eq!(pairs, 6_823);
+    let (_, germeval) = &corpora[2];
+    let (_, checkthat) = &corpora[0];
+    assert_eq!(germeval[1766].chars().skip(16).take(13).collect::<String>(), "Angela Merkel");
+    assert_eq!(checkthat[16].chars().skip(46).take(17).collect::<String>(), "Johnson & Johnson");
+}
+
 /// The default configuration with the fast NER model.
 fn fast_ner() -> lesart::Config {
     lesart::Config { ner: lesart::ner::NerModel::Fast, ..lesart::Config::default() }

@@ -38,6 +38,14 @@ The second round's `--exclude` read the first round's pairs, so run the first as
     # batches of about 1,200 (the first seven batches and the blind sample come out unchanged)
     python3 tools/stance-candidates.py --split 7 --limit 8400 --extra 4000 --blind 400 --seed 9 \
         --candidates target/stance-cand3/candidates.jsonl
+    # fourth round: single news sentences of CheckThat! and GermEval train (every target on a gold
+    # PER, ORG or LOC mention of GermEval), seven batches and a blind sample of 400
+    python3 tools/stance-candidates.py --sentences --docs 9000 --seed 11 --filter --keep-plain 0.3 \
+        --out target/stance-cand4
+    python3 tools/stance-candidates.py --split 7 --limit 9200 --blind 400 --seed 11 \
+        --candidates target/stance-cand4/candidates.jsonl
+    python3 tools/stance-candidates.py --assemble target/stance-cand4/labels-[0-9].jsonl \
+        --candidates target/stance-cand4/candidates.jsonl > tests/data/stance-train-sentences.jsonl
 """
 import argparse, csv, json, os, random, subprocess, sys, tempfile
 
@@ -46,12 +54,68 @@ GOLD = ["tests/data/stance-dev.jsonl", "tests/data/stance-heldout.jsonl"]
 
 
 def corpus_texts(data, corpus):
+    """One text per document, as lesart's stance gold reader loads them (src/stance/eval.rs)."""
     path = os.path.join(data, corpus)
     if corpus.endswith(".csv"):
         with open(path, encoding="utf-8") as f:
             return [r[1] if len(r) > 1 else "" for r in csv.reader(f, delimiter=";", quotechar="'")]
+    if corpus.endswith(".tsv") or corpus.endswith(".conll"):
+        with open(path, encoding="utf-8") as f:
+            if f.readline().startswith("sentence_id\tsentence"):
+                return [r[1] if len(r) > 1 else "" for r in csv.reader(f, delimiter="\t", quotechar='"')]
+        return [detokenize([t for t, _ in s])[0] for s in bio_sentences(path)]
     with open(path, encoding="utf-8") as f:
         return [json.loads(l)["text"] for l in f]
+
+
+def bio_sentences(path):
+    """The sentences of a two-column `token TAG` file: lists of (token, tag)."""
+    out, cur = [], []
+    for line in open(path, encoding="utf-8"):
+        fields = line.split()
+        if not fields:
+            if cur:
+                out.append(cur)
+            cur = []
+            continue
+        cur.append((fields[0], fields[-1]))
+    if cur:
+        out.append(cur)
+    return out
+
+
+def detokenize(forms):
+    """lesart's `io::gold::detokenize`: the text, and each token's [start, end)."""
+    out, spans = "", []
+    glue_next, ascii_open = True, False
+    for form in forms:
+        ascii_quote = form == '"'
+        closing = form in (".", ",", ";", ":", "!", "?", ")", "]", "“") or (ascii_quote and ascii_open)
+        if not glue_next and not closing:
+            out += " "
+        spans.append((len(out), len(out) + len(form)))
+        out += form
+        glue_next = form in ("(", "[", "„") or (ascii_quote and not ascii_open)
+        ascii_open ^= ascii_quote
+    return out, spans
+
+
+def gold_actor_spans(sentence):
+    """Character spans of the PER, ORG and LOC mentions (not derived forms or parts) of a BIO sentence."""
+    _, spans = detokenize([t for t, _ in sentence])
+    out, open_ = [], None
+    for (t, tag), (a, b) in zip(sentence, spans):
+        kind = tag[2:]
+        if tag.startswith("I-") and open_ and open_[2] == kind:
+            open_[1] = b
+            continue
+        open_ = [a, b, kind] if tag != "O" else None
+        if open_:
+            out.append(open_)
+    return [(a, b) for a, b, kind in out if kind in ("PER", "ORG", "LOC")]
+
+
+SENTENCE_CORPORA = ("checkthat-subjectivity/train_de.tsv", "checkthat-subjectivity/dev_de.tsv", "germeval2014/train.bio.tsv")
 
 
 def candidates(args):
@@ -75,7 +139,23 @@ def candidates(args):
         for corpus, i in docs[: args.docs]:
             texts.setdefault(corpus, corpus_texts(args.data, corpus))
             picked.append((corpus, i, texts[corpus][i]))
-    for corpus, share in [] if args.only else (("gnad10k/articles.csv", 0.55), ("wikinews-quotes/train.jsonl", 0.45)):
+    actors = {}
+    if args.sentences:
+        # news sentences of other corpora, one document each: every CheckThat! sentence, and
+        # GermEval sentences naming a person or organisation, with their gold mentions
+        for corpus in SENTENCE_CORPORA:
+            texts = corpus_texts(args.data, corpus)
+            if corpus.startswith("germeval"):
+                sentences = bio_sentences(os.path.join(args.data, corpus))
+                free = [i for i, t in enumerate(texts) if len(t) > 60 and any(
+                    tag.endswith("-PER") or tag.endswith("-ORG") for _, tag in sentences[i])]
+                rng.shuffle(free)
+                free = sorted(free[: args.docs])
+                actors.update({(corpus, i): gold_actor_spans(sentences[i]) for i in free})
+            else:
+                free = [i for i, t in enumerate(texts) if len(t) > 40]
+            picked += [(corpus, i, texts[i]) for i in free]
+    for corpus, share in [] if args.only or args.sentences else (("gnad10k/articles.csv", 0.55), ("wikinews-quotes/train.jsonl", 0.45)):
         texts = corpus_texts(args.data, corpus)
         reused = sorted({d for c, d, _, _ in labelled if c == corpus})
         free = [i for i in range(len(texts)) if (corpus, i) not in used and i not in reused and len(texts[i]) > 300]
@@ -86,7 +166,7 @@ def candidates(args):
     with tempfile.TemporaryDirectory() as tmp:
         names = {}
         for corpus, i, text in picked:
-            name = f"{corpus.split('/')[0]}-{i}.txt"
+            name = f"{corpus.replace('/', '_')}-{i}.txt"
             names[name] = (corpus, i, text)
             with open(os.path.join(tmp, name), "w", encoding="utf-8") as f:
                 f.write(text)
@@ -110,6 +190,8 @@ def candidates(args):
                         continue
                     if (corpus, i, s["start"], st["start"]) in labelled:
                         seen[key] = seen.get(key, 0) + 1
+                        continue
+                    if (corpus, i) in actors and not any(a <= st["start"] < b for a, b in actors[(corpus, i)]):
                         continue
                     if args.filter and not likely_actor(text, s, st, rng, args.keep_plain):
                         continue
@@ -165,8 +247,12 @@ def assemble(args):
             if c["corpus"] not in texts:
                 texts[c["corpus"]] = corpus_texts(args.data, c["corpus"])
             t0, t1 = c["target"]
-            assert texts[c["corpus"]][c["doc"]][t0:t1] == c["target_text"], c
-            print(json.dumps({"corpus": c["corpus"], "doc": c["doc"], "sentence": c["sentence"], "target": c["target"],
+            text = texts[c["corpus"]][c["doc"]]
+            assert text[t0:t1] == c["target_text"], c
+            # a source token glued to the name (GermEval's `.Sarkozy`, `*Arns`) is not the target's
+            while t0 < t1 and not text[t0].isalnum():
+                t0 += 1
+            print(json.dumps({"corpus": c["corpus"], "doc": c["doc"], "sentence": c["sentence"], "target": [t0, t1],
                               "label": r["label"], "holder": r.get("holder", "author")}))
     if args.skipped:
         with open(args.skipped, "a", encoding="utf-8") as w:
@@ -213,6 +299,8 @@ def main():
     ap.add_argument("--lesart", default="target/release/lesart")
     ap.add_argument("--exclude", action="append", default=[], help="a gold file whose documents are not picked")
     ap.add_argument("--filter", action="store_true", help="leave out likely non-actors, prefer polar sentences")
+    ap.add_argument("--sentences", action="store_true",
+                    help="candidates from news sentences of CheckThat! and GermEval instead (--docs GermEval sentences)")
     ap.add_argument("--only", help="take --docs documents of this gold file instead (all their stance targets)")
     ap.add_argument("--reuse", action="append", default=[],
                     help="a training gold file whose documents are taken again (its pairs are not proposed twice)")

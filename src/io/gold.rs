@@ -47,9 +47,35 @@ pub fn sentence_from_tokens<S: AsRef<str>>(forms: &[S]) -> (Text, Sentence) {
     (Text::new(text), Sentence { span: Span::new(0, at), tokens, ..Default::default() })
 }
 
+/// A sentence's text rebuilt from its gold tokens as a reader would see it printed: single
+/// spaces between tokens, none before closing punctuation and quotes (`. , ; : ! ? ) ] “`), none
+/// after opening ones (`( [ „`); ASCII `"` alternates between opening and closing.
+pub fn detokenize<S: AsRef<str>>(forms: &[S]) -> String {
+    let mut out = String::new();
+    let (mut glue_next, mut ascii_open) = (true, false);
+    for form in forms {
+        let form = form.as_ref();
+        let ascii = form == "\"";
+        let closing = matches!(form, "." | "," | ";" | ":" | "!" | "?" | ")" | "]" | "“") || (ascii && ascii_open);
+        if !glue_next && !closing {
+            out.push(' ');
+        }
+        out.push_str(form);
+        glue_next = matches!(form, "(" | "[" | "„") || (ascii && !ascii_open);
+        ascii_open ^= ascii;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn detokenized_text_spaces_words_but_not_punctuation_or_quotes() {
+        let forms = ["Schartau", "sagte", "dem", "\"", "Tagesspiegel", "\"", ",", "er", "sei", "„", "froh", "“", "(", "sehr", ")", "."];
+        assert_eq!(detokenize(&forms), "Schartau sagte dem \"Tagesspiegel\", er sei „froh“ (sehr).");
+    }
 
     #[test]
     fn gold_tokens_become_one_sentence_with_exact_offsets() {

@@ -121,34 +121,61 @@ fn parse_gold(text: &str, path: &Path) -> Result<Vec<Gold>> {
     Ok(out)
 }
 
-/// Document texts of a corpus file: JSONL (`text` field per line) or the GNAD CSV (`;`, `'`,
-/// text in the second column).
-fn load_corpus(path: &Path) -> Result<Vec<String>> {
-    if path.extension().is_some_and(|e| e == "csv") {
-        let mut rd = csv::ReaderBuilder::new()
-            .delimiter(b';')
-            .quote(b'\'')
-            .has_headers(false)
-            .flexible(true)
-            .from_path(path)
-            .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
-        let mut out = Vec::new();
-        for (i, rec) in rd.records().enumerate() {
-            let rec = rec.map_err(|e| Error::BadLine { path: path.to_path_buf(), line: i + 1, reason: e.to_string() })?;
-            out.push(rec.get(1).unwrap_or("").to_string());
-        }
-        Ok(out)
-    } else {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        text.lines()
-            .enumerate()
-            .map(|(i, l)| {
-                let v: serde_json::Value =
-                    serde_json::from_str(l).map_err(|e| Error::BadLine { path: path.to_path_buf(), line: i + 1, reason: e.to_string() })?;
-                Ok(v["text"].as_str().unwrap_or("").to_string())
-            })
-            .collect()
+/// Document texts of a corpus file, one document each: a JSONL file's `text` fields, the
+/// GNAD CSV's second column (`;`, `'`), a CheckThat! TSV's `sentence` column (tab-separated
+/// with a header, `"` quoting), or each sentence of a two-column `token TAG` file (GermEval's
+/// `train.bio.tsv`, LER's `.conll`) rebuilt from its tokens by [`crate::io::gold::detokenize`].
+pub fn corpus_documents(path: &Path) -> Result<Vec<String>> {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    match extension {
+        "csv" => delimited_column(path, b';', b'\'', false, 1),
+        "tsv" if first_line(path)?.starts_with("sentence_id\tsentence") => delimited_column(path, b'\t', b'"', true, 1),
+        "tsv" | "conll" => Ok(crate::ner::eval::read_gold(path, crate::ner::eval::GoldFormat::Conll)?
+            .iter()
+            .map(|s| crate::io::gold::detokenize(&s.tokens))
+            .collect()),
+        _ => json_texts(path),
     }
+}
+
+/// The `text` field of every line of a JSON Lines file.
+fn json_texts(path: &Path) -> Result<Vec<String>> {
+    let bad = |line: usize, e: serde_json::Error| Error::BadLine { path: path.to_path_buf(), line, reason: e.to_string() };
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| {
+            let v: serde_json::Value = serde_json::from_str(l).map_err(|e| bad(i + 1, e))?;
+            Ok(v["text"].as_str().unwrap_or("").to_string())
+        })
+        .collect()
+}
+
+/// The first line of a file (empty for an empty file).
+fn first_line(path: &Path) -> Result<String> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut line = String::new();
+    std::io::BufReader::new(file).read_line(&mut line).map_err(|e| Error::io(path, e))?;
+    Ok(line)
+}
+
+/// Column `column` of every record of a delimited file, one document each.
+fn delimited_column(path: &Path, delimiter: u8, quote: u8, has_headers: bool, column: usize) -> Result<Vec<String>> {
+    let mut rd = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .quote(quote)
+        .has_headers(has_headers)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+    let mut out = Vec::new();
+    for (i, rec) in rd.records().enumerate() {
+        let rec =
+            rec.map_err(|e| Error::BadLine { path: path.to_path_buf(), line: i + 1 + usize::from(has_headers), reason: e.to_string() })?;
+        out.push(rec.get(column).unwrap_or("").to_string());
+    }
+    Ok(out)
 }
 
 /// A gold file's pairs and the analysed documents they name.
@@ -180,7 +207,7 @@ fn analyse_documents(
     let mut corpora: HashMap<&str, Vec<String>> = HashMap::new();
     for (corpus, _) in &keys {
         if !corpora.contains_key(corpus.as_str()) {
-            corpora.insert(corpus, load_corpus(&data_dir.join(corpus))?);
+            corpora.insert(corpus, corpus_documents(&data_dir.join(corpus))?);
         }
     }
     let mut wanted: Vec<(&(String, usize), &str)> = Vec::with_capacity(keys.len());
@@ -296,6 +323,21 @@ mod tests {
         assert!((perfect - 1.0).abs() < 1e-9);
         let (_, maj) = scores(&[[0, 0, 2], [0, 0, 3], [0, 0, 5]]);
         assert!((maj - (2.0 / 3.0) / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn sentence_corpora_give_one_document_per_sentence() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let tsv = dir.path().join("train_de.tsv");
+        std::fs::write(&tsv, "sentence_id\tsentence\tlabel\na1\t\"Sie nannte es \"\"klug\"\".\"\tSUBJ\nb2\tDer Rat tagte.\tOBJ\n")
+            .expect("write");
+        assert_eq!(corpus_documents(&tsv).expect("checkthat"), ["Sie nannte es \"klug\".", "Der Rat tagte."]);
+        let bio = dir.path().join("train.bio.tsv");
+        std::fs::write(&bio, "Merkel\tB-PER\nlobte\tO\n(\tO\nkurz\tO\n)\tO\n.\tO\n\nDie\tO\nSPD\tB-ORG\n").expect("write");
+        assert_eq!(corpus_documents(&bio).expect("bio"), ["Merkel lobte (kurz).", "Die SPD"]);
+        std::fs::write(&bio, "Merkel\tX-PER\n").expect("write");
+        let err = corpus_documents(&bio).expect_err("bad tag");
+        assert!(err.to_string().contains("train.bio.tsv"), "{err}");
     }
 }
 
