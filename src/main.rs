@@ -293,8 +293,9 @@ enum TrainCommand {
     /// a softmax regression over the rules' findings and the accurate NER model's vectors,
     /// calibrated on dev (temperature and polar threshold).
     Stance {
-        /// German gold pairs to train on (repeatable).
-        #[arg(long, default_value = "tests/data/stance-train.jsonl")]
+        /// German gold pairs to train on (repeatable; by default the article pairs and the
+        /// news-sentence pairs).
+        #[arg(long, default_values = ["tests/data/stance-train.jsonl", "tests/data/stance-train-sentences.jsonl"])]
         gold: Vec<PathBuf>,
         /// NewsMTSC files (English targets) to train on besides (repeatable).
         #[arg(long, value_name = "FILE")]

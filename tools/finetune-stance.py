@@ -258,7 +258,9 @@ def train(args):
     n_layers = tuned["n_layers"]
     ner_head = read_ner_head(os.path.join(args.models, "ner", "head.bin"))
     st_head = read_stance_head(os.path.join(args.models, "stance", "head.bin"))
-    train_groups = load_pairs(args.train, tok, args.train_gold if args.quotes else None)
+    if len(args.train_gold) != len(args.train):
+        sys.exit("give one --train-gold per --train dump, in the same order")
+    train_groups = [g for path, gold in zip(args.train, args.train_gold) for g in load_pairs(path, tok, gold if args.quotes else None)]
     # Articles with held-out stance pairs are not read for quotations.
     quotes = load_quote_sentences(args.quotes, tok, wikinews_train_docs(args.exclude_gold)) if args.quotes else []
     quote_dev = load_quote_sentences(args.quotes_dev, tok, set(), split=False) if args.quotes_dev else []
@@ -546,7 +548,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     t = sub.add_parser("train")
-    t.add_argument("--train", required=True, help="dumped training pairs (with sentences)")
+    t.add_argument("--train", required=True, nargs="+", help="dumps of training pairs (with sentences)")
     t.add_argument("--dev", required=True, help="dumped dev pairs (with sentences)")
     t.add_argument("--models", default="models")
     t.add_argument("--data", default="../shared/data")
@@ -559,7 +561,8 @@ def main():
     t.add_argument("--ner-weight", type=float, default=1.0)
     t.add_argument("--quotes", help="wikinews-quotes train.jsonl: tag quotation roles too (its held-out seventh is left out)")
     t.add_argument("--quotes-dev", help="wikinews-quotes dev.jsonl: log the role tagger's token F1 on it")
-    t.add_argument("--train-gold", default="tests/data/stance-train.jsonl", help="with --quotes: the gold file --train was dumped from")
+    t.add_argument("--train-gold", nargs="+", default=["tests/data/stance-train.jsonl"],
+                   help="the gold files the --train dumps were made from, in their order (read with --quotes)")
     t.add_argument("--exclude-gold", action="append", default=[], help="with --quotes: stance gold files whose wikinews articles are not read for quotations (held-out)")
     t.add_argument("--quote-batch", type=int, default=12, help="quotation sentences per step")
     t.add_argument("--quote-weight", type=float, default=1.0)

@@ -10,18 +10,30 @@
 # epoch), and each epoch's table row is followed by the quotation model retrained on the new
 # vectors (`lesart train quotes`) and scored one to one on wikinews-quotes dev and held-out.
 #
-# Needs: pip install numpy tokenizers gguf torch. About 25 minutes on two CPU cores.
+# Needs: pip install numpy tokenizers gguf torch. About 70 minutes on two CPU cores (25 with
+# TRAIN="train").
+#
+# The training pairs are those of the shipped head: tests/data/stance-train.jsonl (article
+# sentences) and tests/data/stance-train-sentences.jsonl (single news sentences); TRAIN="train"
+# takes the first alone.
 set -euo pipefail
 work="${1:-target/finetune-stance}"
 lesart="${2:-target/release/lesart}"
+read -r -a train <<< "${TRAIN:-train train-sentences}"
 mkdir -p "$work/dumps"
-for split in train dev heldout; do
+for split in "${train[@]}" dev heldout; do
     "$lesart" train stance --gold "tests/data/stance-$split.jsonl" --dump "$work/dumps/$split.jsonl"
 done
+from_args() {
+    for split in "${train[@]}"; do
+        printf -- '--from\n%s\n' "$1/$split.jsonl"
+    done
+}
 # The frozen encoder, for comparison: the same recipe on the shipped vectors.
 score() {
     local name="$1" dumps="$2" models="$3"
-    "$lesart" train stance --from "$dumps/train.jsonl" --calibrate "$dumps/dev.jsonl" --score "$dumps/dev.jsonl" \
+    mapfile -t from < <(from_args "$dumps")
+    "$lesart" train stance "${from[@]}" --calibrate "$dumps/dev.jsonl" --score "$dumps/dev.jsonl" \
         --score "$dumps/heldout.jsonl" --models "$models" --out "$dumps/head.bin" |
         python3 -c '
 import json, sys
@@ -38,7 +50,12 @@ if [ "${QUOTES:-0}" = 1 ]; then
     quotes_args=(--epochs 1 --quotes ../shared/data/wikinews-quotes/train.jsonl --quotes-dev ../shared/data/wikinews-quotes/dev.jsonl
         --exclude-gold tests/data/stance-heldout.jsonl)
 fi
-python3 tools/finetune-stance.py train --train "$work/dumps/train.jsonl" --dev "$work/dumps/dev.jsonl" --out "$work" \
+train_dumps=() train_gold=()
+for split in "${train[@]}"; do
+    train_dumps+=("$work/dumps/$split.jsonl")
+    train_gold+=("tests/data/stance-$split.jsonl")
+done
+python3 tools/finetune-stance.py train --train "${train_dumps[@]}" --train-gold "${train_gold[@]}" --dev "$work/dumps/dev.jsonl" --out "$work" \
     "${quotes_args[@]}" >&2
 quotes() {
     "$lesart" train quotes --models "$1" >&2
@@ -63,7 +80,7 @@ for npz in "$work"/tuned-epoch*.npz; do
     mkdir -p "$dir"
     cp -r models "$dir/models"
     python3 tools/finetune-stance.py export --tuned "$npz" --models "$dir/models" >&2
-    for split in train dev heldout; do
+    for split in "${train[@]}" dev heldout; do
         "$lesart" train stance --gold "tests/data/stance-$split.jsonl" --dump "$dir/$split.jsonl" --models "$dir/models" >&2
     done
     score "$name" "$dir" "$dir/models" "$(ner_f1 "$dir/models")"

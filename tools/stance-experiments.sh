@@ -7,6 +7,7 @@
 #
 # First the dumps with the accurate NER model (the three German ones took 51 s on two cores with VNNI):
 #   lesart train stance --gold tests/data/stance-train.jsonl --dump DUMPS/train.jsonl
+#   lesart train stance --gold tests/data/stance-train-sentences.jsonl --dump DUMPS/sentences.jsonl
 #   lesart train stance --gold /dev/null --newsmtsc ../shared/data/newsmtsc/train.jsonl --dump DUMPS/newsmtsc-train.jsonl
 #   lesart train stance --gold /dev/null --newsmtsc ../shared/data/newsmtsc/devtest_mt.jsonl --dump DUMPS/newsmtsc-devtest.jsonl
 #   lesart train stance --gold tests/data/stance-dev.jsonl --dump DUMPS/dev.jsonl
@@ -33,11 +34,14 @@ print("| %s | %s | %s | %s | %s | %.3f / %.3f | %.3f / %.3f | %.2f, %.3f |" % (
 }
 echo "| head | pairs | dev | held-out | NewsMTSC devtest_mt | favor P dev / held-out | ECE dev / held-out | temperature, threshold |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-row "German pairs and NewsMTSC, rules' signals" --from "$dumps/train.jsonl" --from "$dumps/newsmtsc-train.jsonl"
-row "German pairs, rules' signals" --from "$dumps/train.jsonl"
-row "German pairs and NewsMTSC, no rules" --from "$dumps/train.jsonl" --from "$dumps/newsmtsc-train.jsonl" --without-rules
-row "German pairs, no rules" --from "$dumps/train.jsonl" --without-rules
+german=(--from "$dumps/train.jsonl" --from "$dumps/sentences.jsonl")
+row "German pairs and NewsMTSC, rules' signals" "${german[@]}" --from "$dumps/newsmtsc-train.jsonl"
+row "German pairs, rules' signals" "${german[@]}"
+row "German pairs and NewsMTSC, no rules" "${german[@]}" --from "$dumps/newsmtsc-train.jsonl" --without-rules
+row "German pairs, no rules" "${german[@]}" --without-rules
+row "article pairs alone, rules' signals" --from "$dumps/train.jsonl"
+row "news-sentence pairs alone, rules' signals" --from "$dumps/sentences.jsonl"
 row "NewsMTSC alone, rules' signals" --from "$dumps/newsmtsc-train.jsonl" --limit 0
-for n in 1000 2000 4000 8945; do
-    row "first $n German pairs, rules' signals" --from "$dumps/train.jsonl" --limit "$n"
+for n in 1000 2000 4000 8000 12000 15768; do
+    row "$n German pairs drawn at random, rules' signals" "${german[@]}" --limit "$n"
 done

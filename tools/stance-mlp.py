@@ -10,6 +10,8 @@ neutral; a frame: the rules' label). Held-out is only scored. Deterministic (see
         lesart train stance --gold tests/data/stance-$s.jsonl --dump target/stance-dumps/$s.jsonl
     done
     python3 tools/stance-mlp.py target/stance-dumps      # needs numpy; about 4 minutes on two cores
+    # more training dumps of the same folder by name (e.g. the sentence pairs):
+    python3 tools/stance-mlp.py target/stance-dumps sentences
 """
 import json, sys, numpy as np
 D = sys.argv[1]
@@ -19,6 +21,9 @@ def load(name):
     X = np.array([p["features"] for p in P], dtype=np.float32)
     return P, X
 tr, Xtr = load("train"); dv, Xdv = load("dev"); ho, Xho = load("heldout")
+for extra in sys.argv[2:]:
+    more, Xmore = load(extra)
+    tr += more; Xtr = np.concatenate([Xtr, Xmore])
 ytr = np.array([p["label"] for p in tr])
 mean = Xtr.mean(0); sd = Xtr.std(0); inv = 1.0 / (sd + 1e-4)
 Z = lambda X: (X - mean) * inv
