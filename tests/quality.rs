@@ -57,7 +57,7 @@ fn ner_on_germeval_dev() {
     // The model never saw this file. The floor guards the shipped model against regressions.
     let Some(gold) = shared_data("germeval2014/NER-de-dev.tsv") else { return };
     let models = lesart::Config::default().models_dir;
-    // Accurate: 0.859 with the 8-bit encoder, 0.860 in f32 (docs/measurements.md).
+    // Accurate: 0.862 with the 8-bit encoder, 0.863 in f32 (docs/measurements.md).
     for (which, floor) in [(NerModel::Fast, 0.75), (NerModel::Accurate, 0.855)] {
         let (ner, encode) = lesart::ner::Ner::load_with_encoder(&models, which).unwrap();
         let report = lesart::ner::eval_file(&ner, encode.as_ref(), &gold, lesart::ner::GoldFormat::Germeval, false).unwrap();
@@ -69,11 +69,11 @@ fn ner_on_germeval_dev() {
 /// The shipped quotation model on wikinews-quotes dev: one-to-one F1 of message, source and cue,
 /// and SpkAtt joint F1.
 /// (The model was trained on the 8-bit encoder's vectors; with f32, on CPUs without VNNI, it
-/// scores 0.685 / 0.622 / 0.773 and 0.668.)
-const MODEL_MESSAGE: f64 = 0.687;
-const MODEL_SOURCE: f64 = 0.624;
-const MODEL_CUE: f64 = 0.771;
-const MODEL_SPKATT: f64 = 0.667;
+/// scores 0.692 / 0.640 / 0.774 and 0.676.)
+const MODEL_MESSAGE: f64 = 0.690;
+const MODEL_SOURCE: f64 = 0.639;
+const MODEL_CUE: f64 = 0.770;
+const MODEL_SPKATT: f64 = 0.675;
 
 #[test]
 fn quotations_on_wikinews_dev() {
@@ -135,22 +135,25 @@ fn stance_with_the_learned_head_on_the_labelled_pairs() {
     let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
     let data = common::root().join("../shared/data");
     // The default (accurate) NER model leaves the vectors the head reads; the head was
-    // trained on tests/data/stance-train.jsonl, other articles than these, and calibrated on
-    // dev; the rules name the holder. docs/measurements.md: dev 0.644 (holder 0.827), held-out
-    // 0.581 (holder 0.855); the floors sit 0.02 below.
+    // trained on tests/data/stance-train.jsonl (other articles than these) and
+    // tests/data/stance-train-sentences.jsonl, and calibrated on dev; the rules name the
+    // holder; the encoder was fine-tuned for NER and stance together. docs/measurements.md: dev
+    // 0.672 (holder 0.834, favor precision 0.674), held-out 0.605 (holder 0.857); in f32, on
+    // CPUs without VNNI, dev 0.662 (favor precision 0.657) and held-out 0.599. The floors sit
+    // 0.02 below the lower of the two.
     let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
     let analyse = |text: &str| pipeline.analyze_text("gold", text);
     let dev = common::root().join("tests/data/stance-dev.jsonl");
     let report = lesart::stance::eval_stance(&analyse, &dev, &data, 0).unwrap();
     eprintln!("{report}");
-    assert!(report.macro_f1 >= 0.624, "{report}");
-    assert!(report.holder_accuracy >= 0.807, "{report}");
-    assert!(report.classes[0].scores.precision >= 0.58, "favor precision: {report}");
+    assert!(report.macro_f1 >= 0.642, "{report}");
+    assert!(report.holder_accuracy >= 0.812, "{report}");
+    assert!(report.classes[0].scores.precision >= 0.637, "favor precision: {report}");
     let heldout = common::root().join("tests/data/stance-heldout.jsonl");
     let report = lesart::stance::eval_stance(&analyse, &heldout, &data, 0).unwrap();
     eprintln!("{report}");
-    assert!(report.macro_f1 >= 0.561, "{report}");
-    assert!(report.holder_accuracy >= 0.835, "{report}");
+    assert!(report.macro_f1 >= 0.579, "{report}");
+    assert!(report.holder_accuracy >= 0.837, "{report}");
     assert!(report.macro_f1 >= report.baseline_macro_f1 + 0.25, "{report}");
 }
 
