@@ -73,6 +73,20 @@ def quantize_q8_0(w):
 # pack
 
 
+def json_logger(path, t_start):
+    """A logging function: it stamps a record with the seconds since `t_start`, prints it as JSON
+    and appends it to `path` (JSON Lines)."""
+
+    def log(obj):
+        obj["t"] = round(time.time() - t_start, 1)
+        line = json.dumps(obj)
+        print(line, flush=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+
+    return log
+
+
 def read_conll(path, token_col, tag_col):
     """Sentences as (words, tags) from a tab-separated file; `#` lines are comments."""
     sents, words, tags = [], [], []
@@ -318,12 +332,7 @@ def train(args):
     os.makedirs(args.out, exist_ok=True)
     os.makedirs(args.work, exist_ok=True)
 
-    def log(obj):
-        obj["t"] = round(time.time() - t_start, 1)
-        line = json.dumps(obj)
-        print(line, flush=True)
-        with open(log_path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+    log = json_logger(log_path, t_start)
 
     emb_table = torch.tensor(embedding_table(p), device=device)
 

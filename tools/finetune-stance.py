@@ -244,12 +244,7 @@ def train(args):
     os.makedirs(args.out, exist_ok=True)
     log_path = os.path.join(args.out, "finetune-stance-log.jsonl")
 
-    def log(obj):
-        obj["t"] = round(time.time() - t_start, 1)
-        line = json.dumps(obj)
-        print(line, flush=True)
-        with open(log_path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
+    log = ft.json_logger(log_path, t_start)
 
     tok = Tokenizer.from_file(os.path.join(args.models, "encoder", "tokenizer.json"))
     table, eps, nh = base_config(args.models)

@@ -24,15 +24,12 @@ mkdir -p "$work/dumps"
 for split in "${train[@]}" dev heldout; do
     "$lesart" train stance --gold "tests/data/stance-$split.jsonl" --dump "$work/dumps/$split.jsonl"
 done
-from_args() {
-    for split in "${train[@]}"; do
-        printf -- '--from\n%s\n' "$1/$split.jsonl"
-    done
-}
 # The frozen encoder, for comparison: the same recipe on the shipped vectors.
 score() {
-    local name="$1" dumps="$2" models="$3"
-    mapfile -t from < <(from_args "$dumps")
+    local name="$1" dumps="$2" models="$3" from=() split
+    for split in "${train[@]}"; do
+        from+=(--from "$dumps/$split.jsonl")
+    done
     "$lesart" train stance "${from[@]}" --calibrate "$dumps/dev.jsonl" --score "$dumps/dev.jsonl" \
         --score "$dumps/heldout.jsonl" --models "$models" --out "$dumps/head.bin" |
         python3 -c '
