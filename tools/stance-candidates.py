@@ -34,6 +34,14 @@ The second round's `--exclude` read the first round's pairs, so run the first as
     # actor or not (skip); never trained on
     python3 tools/stance-candidates.py --data ../shared/data --only tests/data/stance-dev.jsonl \
         --docs 80 --seed 10 --per-actor 99 --out target/stance-targets-dev
+    # the same on held-out articles, labelled after the actor part of the head was fitted, and
+    # never trained or tuned on: 80 held-out articles, every stance target, four batches
+    python3 tools/stance-candidates.py --data ../shared/data --only tests/data/stance-heldout.jsonl \
+        --docs 80 --seed 10 --per-actor 99 --out target/stance-targets-heldout
+    python3 tools/stance-candidates.py --split 4 --limit 100000 --blind 0 --seed 10 \
+        --candidates target/stance-targets-heldout/candidates.jsonl
+    python3 tools/stance-candidates.py --assemble target/stance-targets-heldout/labels-[0-9].jsonl --actors \
+        --candidates target/stance-targets-heldout/candidates.jsonl > tests/data/stance-targets-heldout.jsonl
     # a skip rate near one half asked for more batches: the next documents in the same order,
     # batches of about 1,200 (the first seven batches and the blind sample come out unchanged)
     python3 tools/stance-candidates.py --split 7 --limit 8400 --extra 4000 --blind 400 --seed 9 \
@@ -46,6 +54,22 @@ The second round's `--exclude` read the first round's pairs, so run the first as
         --candidates target/stance-cand4/candidates.jsonl
     python3 tools/stance-candidates.py --assemble target/stance-cand4/labels-[0-9].jsonl \
         --candidates target/stance-cand4/candidates.jsonl > tests/data/stance-train-sentences.jsonl
+    # fifth round: every further sentence of the training articles (no cap per actor, every pair
+    # with or without a polar word), seven batches and a blind sample of 400; the skipped
+    # candidates go to the list of non-targets, so a later round does not propose them again
+    python3 tools/stance-candidates.py --data ../shared/data --docs 100000 --seed 12 --filter \
+        --reuse tests/data/stance-train.jsonl --reuse tests/data/stance-nontargets.jsonl \
+        --per-actor 99 --keep-plain 1.0 --out target/stance-cand5
+    python3 tools/stance-candidates.py --split 7 --limit 8000 --blind 400 --seed 12 \
+        --candidates target/stance-cand5/candidates.jsonl
+    python3 tools/stance-candidates.py --assemble target/stance-cand5/labels-[0-9].jsonl \
+        --candidates target/stance-cand5/candidates.jsonl --skipped tests/data/stance-nontargets.jsonl \
+        > tests/data/stance-train-round5.jsonl
+    # both labellings of the blind sample (offsets and labels), and their agreement
+    python3 tools/stance-candidates.py --assemble target/stance-cand5/labels-[0-9].jsonl \
+        --candidates target/stance-cand5/candidates.jsonl --second target/stance-cand5/labels-blind.jsonl \
+        --pairs tests/data/stance-agreement-round5.jsonl
+    python3 tools/stance-candidates.py --pairs tests/data/stance-agreement-round5.jsonl
 """
 import argparse, csv, json, os, random, subprocess, sys, tempfile
 
@@ -259,6 +283,53 @@ def assemble(args):
             w.writelines(json.dumps(x) + "\n" for x in skipped)
 
 
+def actor_labels(args):
+    """Every labelled candidate as actor (any label) or not (skip): the target-precision gold."""
+    cands = {c["id"]: c for c in map(json.loads, open(args.candidates, encoding="utf-8"))}
+    for path in args.assemble:
+        for r in map(json.loads, open(path, encoding="utf-8")):
+            c = cands[r["id"]]
+            print(json.dumps({"corpus": c["corpus"], "doc": c["doc"], "sentence": c["sentence"], "target": c["target"],
+                              "actor": r["label"] != "skip"}))
+
+
+def both_labellings(args):
+    """The blind sample with both labellings, as offsets and labels (no text), so that the
+    agreement can be computed again from the repository."""
+    cands = {c["id"]: c for c in map(json.loads, open(args.candidates, encoding="utf-8"))}
+    first = {r["id"]: r for path in args.assemble for r in map(json.loads, open(path, encoding="utf-8"))}
+    with open(args.pairs, "w", encoding="utf-8") as w:
+        for r in map(json.loads, open(args.second, encoding="utf-8")):
+            c, f = cands[r["id"]], first[r["id"]]
+            w.write(json.dumps({"corpus": c["corpus"], "doc": c["doc"], "sentence": c["sentence"], "target": c["target"],
+                                "first": [f["label"], f["holder"]], "second": [r["label"], r["holder"]]}) + "\n")
+
+
+def kappa(pairs):
+    """Share of agreement and Cohen's kappa of a list of (first, second) decisions."""
+    n = len(pairs)
+    agree = sum(a == b for a, b in pairs) / n
+    first, second = {}, {}
+    for a, b in pairs:
+        first[a] = first.get(a, 0) + 1
+        second[b] = second.get(b, 0) + 1
+    chance = sum(first[x] * second.get(x, 0) for x in first) / n / n
+    return n, agree, (agree - chance) / (1 - chance)
+
+
+def agreement(path):
+    rows = [json.loads(l) for l in open(path, encoding="utf-8")]
+    kept = [r for r in rows if "skip" not in (r["first"][0], r["second"][0])]
+    for name, pairs in (
+        ("four-way (favor, against, neutral, no target)", [(r["first"][0], r["second"][0]) for r in rows]),
+        ("label where both kept the pair", [(r["first"][0], r["second"][0]) for r in kept]),
+        ("target or not", [(r["first"][0] == "skip", r["second"][0] == "skip") for r in rows]),
+        ("holder where both kept the pair", [(r["first"][1], r["second"][1]) for r in kept]),
+    ):
+        n, agree, k = kappa(pairs)
+        print("%s: %d candidates, agreement %.1f%%, Cohen's kappa %.3f" % (name, n, 100 * agree, k))
+
+
 def split(args):
     cands = [json.loads(l) for l in open(args.candidates, encoding="utf-8")]
     docs = sorted({(c["corpus"], c["doc"]) for c in cands})
@@ -313,9 +384,20 @@ def main():
     ap.add_argument("--limit", type=int, default=8400, help="candidates to draw (whole documents) with --split")
     ap.add_argument("--extra", type=int, default=0, help="with --split: one more batch of the next documents, this many candidates")
     ap.add_argument("--blind", type=int, default=400, help="candidates drawn again for a second labelling")
+    ap.add_argument("--second", help="with --assemble: the blind labels; write both labellings of those candidates "
+                    "(offsets and labels) to --pairs instead of assembling")
+    ap.add_argument("--actors", action="store_true",
+                    help="with --assemble: print every labelled candidate as actor or not (target precision gold)")
+    ap.add_argument("--pairs", help="with --second: the file to write; alone: print the agreement of such a file")
     args = ap.parse_args()
     if args.split:
         split(args)
+    elif args.second:
+        both_labellings(args)
+    elif args.actors:
+        actor_labels(args)
+    elif args.pairs:
+        agreement(args.pairs)
     elif args.assemble:
         assemble(args)
     else:
