@@ -293,9 +293,13 @@ enum TrainCommand {
     /// a softmax regression over the rules' findings and the accurate NER model's vectors,
     /// calibrated on dev (temperature and polar threshold).
     Stance {
-        /// German gold pairs to train on (repeatable; by default the article pairs and the
-        /// news-sentence pairs).
-        #[arg(long, default_values = ["tests/data/stance-train.jsonl", "tests/data/stance-train-sentences.jsonl"])]
+        /// German gold pairs to train on (repeatable; by default the article pairs, the
+        /// news-sentence pairs and the candidates labelled no target, whose lines carry no
+        /// label and teach the actor part).
+        #[arg(
+            long,
+            default_values = ["tests/data/stance-train.jsonl", "tests/data/stance-train-sentences.jsonl", "tests/data/stance-nontargets.jsonl"]
+        )]
         gold: Vec<PathBuf>,
         /// NewsMTSC files (English targets) to train on besides (repeatable).
         #[arg(long, value_name = "FILE")]
@@ -322,6 +326,10 @@ enum TrainCommand {
         /// shipped head: it helped dev, not held-out).
         #[arg(long)]
         learned_holder: bool,
+        /// A target the head calls neutral is dropped when its actor probability is below this
+        /// (the actor part, fitted when the gold pairs include non-targets; 0: none).
+        #[arg(long, default_value_t = 0.5, value_name = "P")]
+        actor_threshold: f32,
         /// Write the training pairs' labels and head inputs to FILE (JSONL) instead of training.
         #[arg(long, value_name = "FILE")]
         dump: Option<PathBuf>,
@@ -385,8 +393,9 @@ enum StanceFormat {
     Pairs,
     /// NewsMTSC JSONL: English sentences with the sentiment toward each target.
     Newsmtsc,
-    /// Candidate targets labelled actor or not (tests/data/stance-targets-dev.jsonl): the
-    /// precision and recall of the targets the stance stage proposes.
+    /// Candidate targets labelled actor or not (tests/data/stance-targets-dev.jsonl,
+    /// tests/data/stance-targets-heldout.jsonl): the precision and recall of the targets the
+    /// stance stage proposes.
     Targets,
 }
 
@@ -581,6 +590,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             l2,
             steps,
             learned_holder,
+            actor_threshold,
             dump,
             from,
             limit,
@@ -590,7 +600,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             seed,
         }) => {
-            let head = lesart::stance::StanceHeadConfig { l2, steps, holder: learned_holder, ..Default::default() };
+            let head = lesart::stance::StanceHeadConfig { l2, steps, holder: learned_holder, actor_threshold, ..Default::default() };
             let calibrate = (!no_calibrate).then_some(calibrate);
             if !from.is_empty() {
                 let config = lesart::stance::DumpTrainConfig {

@@ -137,10 +137,12 @@ fn stance_with_the_learned_head_on_the_labelled_pairs() {
     // The default (accurate) NER model leaves the vectors the head reads; the head was
     // trained on tests/data/stance-train.jsonl (other articles than these) and
     // tests/data/stance-train-sentences.jsonl, and calibrated on dev; the rules name the
-    // holder; the encoder was fine-tuned for NER and stance together. docs/measurements.md: dev
-    // 0.672 (holder 0.834, favor precision 0.674), held-out 0.605 (holder 0.857); in f32, on
-    // CPUs without VNNI, dev 0.662 (favor precision 0.657) and held-out 0.599. The floors sit
-    // 0.02 below the lower of the two.
+    // holder; the encoder was fine-tuned for NER and stance together; the head's actor part
+    // drops neutral targets that are likely no actor (which costs held-out holder accuracy
+    // where a dropped gold pair was held by a source). docs/measurements.md: dev 0.672 (holder
+    // 0.835, favor precision 0.674), held-out 0.605 (holder 0.846); in f32, on CPUs without
+    // VNNI, dev 0.662 (holder 0.834, favor precision 0.657) and held-out 0.599 (holder 0.842).
+    // The floors sit 0.02 below the lower of the two.
     let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
     let analyse = |text: &str| pipeline.analyze_text("gold", text);
     let dev = common::root().join("tests/data/stance-dev.jsonl");
@@ -153,8 +155,27 @@ fn stance_with_the_learned_head_on_the_labelled_pairs() {
     let report = lesart::stance::eval_stance(&analyse, &heldout, &data, 0).unwrap();
     eprintln!("{report}");
     assert!(report.macro_f1 >= 0.579, "{report}");
-    assert!(report.holder_accuracy >= 0.837, "{report}");
+    assert!(report.holder_accuracy >= 0.822, "{report}");
     assert!(report.macro_f1 >= report.baseline_macro_f1 + 0.25, "{report}");
+}
+
+#[test]
+fn stance_targets_are_mostly_actors() {
+    // The head's actor part drops targets it calls neutral and likely no actor. Candidates
+    // labelled actor or not in 80 dev and 80 held-out articles (never trained on); with the
+    // shipped models (docs/measurements.md) dev precision 0.806 at recall 0.929, held-out 0.790
+    // at 0.890 (0.652 / 0.991 and 0.575 / 1.000 without the part); in f32 0.803 / 0.933 and
+    // 0.789 / 0.891. Floors 0.02 below the lower of the two.
+    let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
+    let data = common::root().join("../shared/data");
+    let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
+    let analyse = |text: &str| pipeline.analyze_text("gold", text);
+    for (file, precision, recall) in [("stance-targets-dev.jsonl", 0.783, 0.909), ("stance-targets-heldout.jsonl", 0.769, 0.87)] {
+        let report = lesart::stance::eval::eval_targets(&analyse, &common::root().join("tests/data").join(file), &data).unwrap();
+        eprintln!("{file}: {report}");
+        assert!(report.scores.precision >= precision && report.scores.recall >= recall, "{file}: {report}");
+        assert!(report.scores.precision >= report.every_entity_precision + 0.15, "{file}: {report}");
+    }
 }
 
 #[test]
@@ -191,6 +212,41 @@ fn training_pairs_from_news_sentences_point_at_their_targets() {
     let (_, checkthat) = &corpora[0];
     assert_eq!(germeval[1766].chars().skip(16).take(13).collect::<String>(), "Angela Merkel");
     assert_eq!(checkthat[16].chars().skip(46).take(17).collect::<String>(), "Johnson & Johnson");
+}
+
+#[test]
+fn stance_gold_files_keep_training_apart_from_evaluation() {
+    // Offsets and labels only, so this needs no shared data: no training pair, skipped
+    // candidate or agreement pair comes from an article of dev or held-out; no candidate is
+    // both a training pair and a non-target, none twice; the blind sample's first labels are
+    // those the training files hold.
+    type Key = (String, u64, u64, u64);
+    let read = |name: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(common::root().join("tests/data").join(name)).unwrap();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let key = |v: &serde_json::Value| -> Key {
+        let n = |k: &str| v[k][0].as_u64().unwrap();
+        (v["corpus"].as_str().unwrap().to_string(), v["doc"].as_u64().unwrap(), n("sentence"), n("target"))
+    };
+    let doc = |k: &Key| (k.0.clone(), k.1);
+    let evaluation: std::collections::HashSet<_> =
+        ["stance-dev.jsonl", "stance-heldout.jsonl"].iter().flat_map(|f| read(f)).map(|v| doc(&key(&v))).collect();
+    let mut labels = std::collections::HashMap::new();
+    for file in ["stance-train.jsonl", "stance-train-sentences.jsonl", "stance-train-round5.jsonl", "stance-nontargets.jsonl"] {
+        for v in read(file) {
+            let k = key(&v);
+            assert!(!evaluation.contains(&doc(&k)), "{file}: {v} lies in an evaluation article");
+            let label = v["label"].as_str().unwrap_or("skip").to_string();
+            assert!(labels.insert(k, label).is_none(), "{file}: {v} is labelled twice");
+        }
+    }
+    assert_eq!(labels.len(), 8_945 + 6_823 + 4_079 + 9_285);
+    let sample = read("stance-agreement-round5.jsonl");
+    assert_eq!(sample.len(), 400);
+    for v in sample {
+        assert_eq!(labels.get(&key(&v)).map(String::as_str), v["first"][0].as_str(), "{v}");
+    }
 }
 
 /// The default configuration with the fast NER model.

@@ -160,6 +160,8 @@ def load_pairs(path, tok, gold=None):
         if not kept:
             continue
         p = json.loads(line)
+        if p.get("non_target"):
+            continue  # a candidate labelled no target: it teaches lesart's actor part, not the encoder
         s = p.get("sentence")
         if s is None:
             sys.exit(f"{path}: a pair without its sentence (dump it with this lesart)")

@@ -14,15 +14,19 @@
 # TRAIN="train").
 #
 # The training pairs are those of the shipped head: tests/data/stance-train.jsonl (article
-# sentences) and tests/data/stance-train-sentences.jsonl (single news sentences); TRAIN="train"
-# takes the first alone.
+# sentences) and tests/data/stance-train-sentences.jsonl (single news sentences), with the
+# candidates labelled no target (tests/data/stance-nontargets.jsonl), which only the head's
+# actor part reads; TRAIN="train" takes the first alone, TRAIN="... train-round5" adds the
+# fifth round's pairs. MODELS= names the models folder to start from (default models/: what
+# lesart ships), EPOCHS= the number of epochs (default 3).
 set -euo pipefail
 work="${1:-target/finetune-stance}"
 lesart="${2:-target/release/lesart}"
-read -r -a train <<< "${TRAIN:-train train-sentences}"
+base="${MODELS:-models}"
+read -r -a train <<< "${TRAIN:-train train-sentences nontargets}"
 mkdir -p "$work/dumps"
 for split in "${train[@]}" dev heldout; do
-    "$lesart" train stance --gold "tests/data/stance-$split.jsonl" --dump "$work/dumps/$split.jsonl"
+    "$lesart" train stance --gold "tests/data/stance-$split.jsonl" --dump "$work/dumps/$split.jsonl" --models "$base"
 done
 # The frozen encoder, for comparison: the same recipe on the shipped vectors.
 score() {
@@ -53,7 +57,7 @@ for split in "${train[@]}"; do
     train_gold+=("tests/data/stance-$split.jsonl")
 done
 python3 tools/finetune-stance.py train --train "${train_dumps[@]}" --train-gold "${train_gold[@]}" --dev "$work/dumps/dev.jsonl" --out "$work" \
-    "${quotes_args[@]}" >&2
+    --models "$base" --epochs "${EPOCHS:-3}" "${quotes_args[@]}" >&2
 quotes() {
     "$lesart" train quotes --models "$1" >&2
     for split in "dev.jsonl all" "train.jsonl heldout"; do
@@ -69,13 +73,13 @@ print("  quotation model, %s: message %.3f, source %.3f, cue %.3f, SpkAtt joint 
 }
 echo "| encoder | NER dev F1 | stance dev | held-out | favor P dev / held-out | holder dev / held-out |"
 echo "|---|---:|---:|---:|---:|---:|"
-score "shipped (frozen)" "$work/dumps" models "$(ner_f1 models)"
+score "start (frozen)" "$work/dumps" "$base" "$(ner_f1 "$base")"
 for npz in "$work"/tuned-epoch*.npz; do
     name="$(basename "$npz" .npz)"
     dir="$work/$name"
     rm -rf "$dir"
     mkdir -p "$dir"
-    cp -r models "$dir/models"
+    cp -r "$base" "$dir/models"
     python3 tools/finetune-stance.py export --tuned "$npz" --models "$dir/models" >&2
     for split in "${train[@]}" dev heldout; do
         "$lesart" train stance --gold "tests/data/stance-$split.jsonl" --dump "$dir/$split.jsonl" --models "$dir/models" >&2

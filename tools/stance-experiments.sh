@@ -8,6 +8,7 @@
 # First the dumps with the accurate NER model (the three German ones took 51 s on two cores with VNNI):
 #   lesart train stance --gold tests/data/stance-train.jsonl --dump DUMPS/train.jsonl
 #   lesart train stance --gold tests/data/stance-train-sentences.jsonl --dump DUMPS/sentences.jsonl
+#   lesart train stance --gold tests/data/stance-train-round5.jsonl --dump DUMPS/round5.jsonl
 #   lesart train stance --gold /dev/null --newsmtsc ../shared/data/newsmtsc/train.jsonl --dump DUMPS/newsmtsc-train.jsonl
 #   lesart train stance --gold /dev/null --newsmtsc ../shared/data/newsmtsc/devtest_mt.jsonl --dump DUMPS/newsmtsc-devtest.jsonl
 #   lesart train stance --gold tests/data/stance-dev.jsonl --dump DUMPS/dev.jsonl
@@ -41,6 +42,7 @@ row "German pairs and NewsMTSC, no rules" "${german[@]}" --from "$dumps/newsmtsc
 row "German pairs, no rules" "${german[@]}" --without-rules
 row "article pairs alone, rules' signals" --from "$dumps/train.jsonl"
 row "news-sentence pairs alone, rules' signals" --from "$dumps/sentences.jsonl"
+row "German pairs and the fifth round's, rules' signals" "${german[@]}" --from "$dumps/round5.jsonl"
 row "NewsMTSC alone, rules' signals" --from "$dumps/newsmtsc-train.jsonl" --limit 0
 for n in 1000 2000 4000 8000 12000 15768; do
     row "$n German pairs drawn at random, rules' signals" "${german[@]}" --limit "$n"

@@ -80,12 +80,13 @@ pub(crate) struct Gold {
     pub(crate) corpus: String,
     pub(crate) doc: usize,
     pub(crate) target: Span,
-    /// Index into [`StanceLabel::ALL`].
-    pub(crate) label: usize,
+    /// Index into [`StanceLabel::ALL`]; `None` for a candidate labelled no target (a line
+    /// without a label, `tests/data/stance-nontargets.jsonl`), read by training only.
+    pub(crate) label: Option<usize>,
     pub(crate) holder: StanceHolder,
 }
 
-fn parse_gold(text: &str, path: &Path) -> Result<Vec<Gold>> {
+fn parse_gold(text: &str, path: &Path, unlabelled: bool) -> Result<Vec<Gold>> {
     let bad = |line: usize, reason: String| Error::BadLine { path: path.to_path_buf(), line, reason };
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -103,7 +104,8 @@ fn parse_gold(text: &str, path: &Path) -> Result<Vec<Gold>> {
             Ok(Span::new(s as u32, e as u32))
         };
         let label = match StanceLabel::ALL.iter().find(|l| v["label"].as_str() == Some(l.name())) {
-            Some(l) => l.index(),
+            Some(l) => Some(l.index()),
+            None if unlabelled && v.get("label").is_none() => None,
             None => return Err(bad(i + 1, format!("unknown label {:?}", v["label"].as_str()))),
         };
         let holder = match v["holder"].as_str() {
@@ -186,10 +188,16 @@ pub(crate) struct GoldDocuments {
 
 impl GoldDocuments {
     /// Reads the gold pairs and runs `pipeline_fn` on every document they name (texts from
-    /// `data_dir`), on all workers.
-    pub(crate) fn load(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), gold: &Path, data_dir: &Path) -> Result<GoldDocuments> {
+    /// `data_dir`), on all workers. With `unlabelled`, a line without a label is a candidate
+    /// labelled no target; otherwise it is an error.
+    pub(crate) fn load(
+        pipeline_fn: &(dyn Fn(&str) -> Document + Sync),
+        gold: &Path,
+        data_dir: &Path,
+        unlabelled: bool,
+    ) -> Result<GoldDocuments> {
         let text = std::fs::read_to_string(gold).map_err(|e| Error::io(gold, e))?;
-        let pairs = parse_gold(&text, gold)?;
+        let pairs = parse_gold(&text, gold, unlabelled)?;
         let docs = analyse_documents(pipeline_fn, pairs.iter().map(|g| (g.corpus.clone(), g.doc)), gold, data_dir)?;
         Ok(GoldDocuments { pairs, docs })
     }
@@ -232,13 +240,13 @@ pub fn eval_stance(
     data_dir: &Path,
     show_errors: usize,
 ) -> Result<StanceReport> {
-    let GoldDocuments { pairs, docs } = GoldDocuments::load(pipeline_fn, gold, data_dir)?;
+    let GoldDocuments { pairs, docs } = GoldDocuments::load(pipeline_fn, gold, data_dir, false)?;
     let mut conf = [[0usize; 3]; 3];
     let (mut holder_ok, mut unmatched) = (0usize, 0usize);
     let mut errors = Vec::new();
     for g in &pairs {
         let key = (g.corpus.clone(), g.doc);
-        let Some(doc) = docs.get(&key) else { continue };
+        let (Some(doc), Some(gold_label)) = (docs.get(&key), g.label) else { continue };
         let sys =
             doc.sentences.iter().flat_map(|s| &s.stance).filter(|st| st.span.overlaps(g.target)).max_by_key(|st| st.span.overlap(g.target));
         let (label, holder) = match sys {
@@ -248,13 +256,13 @@ pub fn eval_stance(
                 (2, StanceHolder::Author)
             }
         };
-        conf[g.label][label] += 1;
-        if label != g.label && errors.len() < show_errors {
+        conf[gold_label][label] += 1;
+        if label != gold_label && errors.len() < show_errors {
             let sentence = doc.sentences.iter().find(|s| s.span.contains(g.target)).map_or(g.target, |s| s.span);
             errors.push(StanceError {
                 target: doc.text_of(g.target).to_string(),
                 sentence: doc.text_of(sentence).to_string(),
-                gold: StanceLabel::ALL[g.label].name().into(),
+                gold: StanceLabel::ALL[gold_label].name().into(),
                 system: StanceLabel::ALL[label].name().into(),
                 score: sys.map_or(0.0, |st| st.score),
                 evidence: sys.map(|st| st.evidence.iter().map(|e| doc.text_of(*e).to_string()).collect()).unwrap_or_default(),
@@ -376,8 +384,9 @@ impl fmt::Display for TargetReport {
 }
 
 /// Scores which stance targets the pipeline proposes against candidates labelled actor or not
-/// (`tests/data/stance-targets-dev.jsonl`: every entity of some dev articles, each labelled by
-/// the guidelines' "Target" rules).
+/// (`tests/data/stance-targets-dev.jsonl`: every entity of some dev articles;
+/// `tests/data/stance-targets-heldout.jsonl`: every target lesart proposed in some held-out
+/// articles before the head's actor part; each labelled by the guidelines' "Target" rules).
 pub fn eval_targets(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), gold: &Path, data_dir: &Path) -> Result<TargetReport> {
     #[derive(serde::Deserialize)]
     struct Candidate {

@@ -179,14 +179,18 @@ impl StanceStage {
     /// Where a frame names the target (*Kritik an X*, *X scheiterte*), the rules decide. For
     /// the other targets, with the learned head loaded and the sentence's contextual vectors at
     /// hand, the head gives the label and the score (favor minus against probability); without
-    /// them the rules decide these too.
+    /// them the rules decide these too. A target the head calls neutral and whose actor
+    /// probability is low is dropped ([`StanceHead::drops_target`]).
     pub fn sentence_stance(&self, text: &Text, sentence: &Sentence, claims: &[&Claim]) -> Vec<Stance> {
         let head = self.head.as_ref();
         self.rule_stances(text, sentence, claims, head.is_some())
             .into_iter()
-            .map(|RuleStance { mut stance, signals, features, .. }| {
-                let (Some(h), Some(x)) = (head, features) else { return stance };
+            .filter_map(|RuleStance { mut stance, signals, features, .. }| {
+                let (Some(h), Some(x)) = (head, features) else { return Some(stance) };
                 if let Some((label, score, probability)) = h.predict(&x).filter(|_| !signals.framed) {
+                    if h.drops_target(&x, label) {
+                        return None;
+                    }
                     stance.label = label;
                     stance.score = score;
                     stance.probability = Some(probability);
@@ -196,7 +200,7 @@ impl StanceStage {
                     Some(true) if stance.holder == StanceHolder::Author => stance.holder = StanceHolder::Source,
                     _ => {}
                 }
-                stance
+                Some(stance)
             })
             .collect()
     }

@@ -12,7 +12,7 @@
 use super::eval::GoldDocuments;
 use super::head::{train_stance_head, StanceHead, StanceHeadConfig, HEAD_FILE};
 use super::{claims_near, document_claims, PairTokens, RuleStance, StanceStage, MODEL_SUBDIR};
-use crate::doc::{Claim, Document, Sentence, Span, StanceHolder, Text};
+use crate::doc::{Claim, Document, Sentence, Span, StanceHolder, StanceLabel, Text};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -55,6 +55,10 @@ pub struct TrainingPair {
     /// An English NewsMTSC target rather than a German pair.
     #[serde(default)]
     pub newsmtsc: bool,
+    /// A candidate labelled no target (`label` is then neutral's and not trained on): what
+    /// the head's actor part learns to drop.
+    #[serde(default)]
+    pub non_target: bool,
     /// The head's input.
     pub features: Vec<f32>,
     /// The sentence's word forms and the tokens the input pools, for tools that fine-tune the
@@ -122,7 +126,7 @@ fn pair_on(
 /// The dumped pair for the rules' stance `r` on a target of `sentence`.
 fn training_pair(
     gold: &Path,
-    label: usize,
+    label: Option<usize>,
     holder: Option<StanceHolder>,
     found: bool,
     r: RuleStance,
@@ -131,13 +135,14 @@ fn training_pair(
 ) -> Option<TrainingPair> {
     Some(TrainingPair {
         gold: gold.display().to_string(),
-        label,
-        holder_source: holder.map(|h| h == StanceHolder::Source),
+        label: label.unwrap_or(StanceLabel::Neutral.index()),
+        holder_source: holder.filter(|_| label.is_some()).map(|h| h == StanceHolder::Source),
         found,
         framed: r.signals.framed,
         rule_label: r.stance.label.index(),
         rule_holder_source: r.stance.holder == StanceHolder::Source,
         newsmtsc: holder.is_none(),
+        non_target: label.is_none(),
         features: r.features?,
         sentence: Some(PairSentence::of(text, sentence, r.tokens)),
     })
@@ -145,14 +150,15 @@ fn training_pair(
 
 /// The training pairs of one gold file: documents analysed by `pipeline_fn`, which must keep
 /// the contextual vectors (the pipeline's `keep_vectors`). Returns the number of gold pairs
-/// read and the pairs with an input (all but those outside any sentence's tokens).
+/// read and the pairs with an input (all but those outside any sentence's tokens). Lines
+/// without a label are candidates labelled no target.
 pub fn training_pairs(
     pipeline_fn: &(dyn Fn(&str) -> Document + Sync),
     stage: &StanceStage,
     gold: &Path,
     data_dir: &Path,
 ) -> Result<(usize, Vec<TrainingPair>)> {
-    let gd = GoldDocuments::load(pipeline_fn, gold, data_dir)?;
+    let gd = GoldDocuments::load(pipeline_fn, gold, data_dir, true)?;
     let claims: HashMap<&(String, usize), Vec<Claim>> = gd.docs.iter().map(|(key, doc)| (key, document_claims(doc))).collect();
     let mut out = Vec::new();
     for g in &gd.pairs {
@@ -227,7 +233,7 @@ fn pairs_of_line(
         };
         let near = claims_near(&claims, sentence.span);
         let r = stage.rule_stances_on(&doc.text, sentence, &near, &[span]).into_iter().find(|r| r.features.is_some());
-        out.extend(r.and_then(|r| training_pair(gold, label, None, true, r, &doc.text, sentence)));
+        out.extend(r.and_then(|r| training_pair(gold, Some(label), None, true, r, &doc.text, sentence)));
     }
     out
 }
@@ -284,7 +290,7 @@ pub struct PairScores {
 /// The label a pair gets: neutral when the system found no target, the rules' label where a
 /// frame names it or no head is given, the head's otherwise (with its probability).
 fn decide(head: Option<&StanceHead>, p: &TrainingPair) -> (usize, Option<f32>) {
-    if !p.found {
+    if !kept(head, p) {
         return (2, None);
     }
     match head.filter(|_| !p.framed).and_then(|h| h.predict(&p.features)) {
@@ -293,10 +299,17 @@ fn decide(head: Option<&StanceHead>, p: &TrainingPair) -> (usize, Option<f32>) {
     }
 }
 
+/// Whether the pipeline keeps a stance on the pair: the rules found its target, and the head
+/// (where it decides) does not drop it as neutral and likely no actor.
+fn kept(head: Option<&StanceHead>, p: &TrainingPair) -> bool {
+    let dropped = || head.filter(|_| !p.framed).and_then(|h| h.predict(&p.features).map(|(label, ..)| h.drops_target(&p.features, label)));
+    p.found && dropped() != Some(true)
+}
+
 /// Whether the pipeline names a quoted source as the holder: never without a target; the
 /// head's holder part where it has one, the rules' holder otherwise.
 fn decide_holder(head: Option<&StanceHead>, p: &TrainingPair) -> bool {
-    p.found && head.and_then(|h| h.holder_is_source(&p.features, p.rule_holder_source)).unwrap_or(p.rule_holder_source)
+    kept(head, p) && head.and_then(|h| h.holder_is_source(&p.features, p.rule_holder_source)).unwrap_or(p.rule_holder_source)
 }
 
 /// Scores `head` (the rules alone when `None`) on `pairs`.
@@ -360,6 +373,8 @@ pub struct StanceTrainReport {
     pub pairs: usize,
     /// Pairs trained on.
     pub trained_on: usize,
+    /// Non-targets the actor part was fitted to (0: no actor part).
+    pub non_targets: usize,
     /// Training pairs per class: favor, against, neutral.
     pub per_class: [usize; 3],
     /// Training accuracy of the fitted head (before calibration).
@@ -383,6 +398,7 @@ pub fn fit_head(
     config: &StanceHeadConfig,
     head_path: Option<&Path>,
 ) -> Result<(StanceHead, StanceTrainReport)> {
+    let (non_targets, training): (Vec<&TrainingPair>, Vec<&TrainingPair>) = training.iter().partition(|p| p.non_target);
     let rows: Vec<Vec<f32>> = training.iter().map(|p| p.features.clone()).collect();
     let labels: Vec<usize> = training.iter().map(|p| p.label).collect();
     let mut head: StanceHead = train_stance_head(&rows, &labels, config)?;
@@ -390,12 +406,20 @@ pub fn fit_head(
     labels.iter().for_each(|&l| per_class[l] += 1);
     let correct = rows.iter().zip(&labels).filter(|(x, &l)| head.predict(x).is_some_and(|(label, ..)| label.index() == l)).count();
     let with_holder: Vec<&TrainingPair> =
-        if config.holder { training.iter().filter(|p| p.holder_source.is_some()).collect() } else { Vec::new() };
+        if config.holder { training.iter().copied().filter(|p| p.holder_source.is_some()).collect() } else { Vec::new() };
     if !with_holder.is_empty() {
         let rows: Vec<&[f32]> = with_holder.iter().map(|p| p.features.as_slice()).collect();
         let rules: Vec<bool> = with_holder.iter().map(|p| p.rule_holder_source).collect();
         let gold: Vec<bool> = with_holder.iter().map(|p| p.holder_source == Some(true)).collect();
         head.fit_holder(&rows, &rules, &gold, config)?;
+    }
+    // The actor part reads what the pipeline proposes: targets the rules found, German ones.
+    let proposed = |p: &&&TrainingPair| p.found && !p.newsmtsc;
+    let others: Vec<&[f32]> = non_targets.iter().filter(proposed).map(|p| p.features.as_slice()).collect();
+    let fit_actor = config.actor_threshold > 0.0 && !others.is_empty();
+    if fit_actor {
+        let actors: Vec<&[f32]> = training.iter().filter(proposed).map(|p| p.features.as_slice()).collect();
+        head.fit_actor(&actors, &others, config.actor_threshold, config)?;
     }
     if !dev.is_empty() {
         calibrate(&mut head, dev);
@@ -410,6 +434,7 @@ pub fn fit_head(
     let report = StanceTrainReport {
         pairs,
         trained_on: training.len(),
+        non_targets: if fit_actor { others.len() } else { 0 },
         per_class,
         training_accuracy: correct as f64 / training.len().max(1) as f64,
         calibration: head.calibration(),
@@ -479,14 +504,13 @@ pub fn train_from_dumps(config: &DumpTrainConfig) -> Result<DumpTrainReport> {
             pairs.into_iter().map(without_rules).collect()
         }
     };
-    let mut german = Vec::new();
-    let mut english = Vec::new();
+    let (mut german, mut english, mut non_targets) = (Vec::new(), Vec::new(), Vec::new());
     for path in &config.from {
         for p in read_training_pairs(path)? {
-            if p.newsmtsc {
-                english.push(p);
-            } else {
-                german.push(p);
+            match (p.non_target, p.newsmtsc) {
+                (true, _) => non_targets.push(p),
+                (false, true) => english.push(p),
+                (false, false) => german.push(p),
             }
         }
     }
@@ -499,6 +523,7 @@ pub fn train_from_dumps(config: &DumpTrainConfig) -> Result<DumpTrainReport> {
     if config.newsmtsc {
         training.append(&mut english);
     }
+    training.append(&mut non_targets);
     let training = prepare(training);
     let dev = match &config.calibrate {
         Some(path) => prepare(read_training_pairs(path)?),
@@ -543,9 +568,38 @@ mod tests {
             rule_label,
             rule_holder_source: false,
             newsmtsc: false,
+            non_target: false,
             features: vec![0.0],
             sentence: None,
         }
+    }
+
+    #[test]
+    fn non_targets_teach_the_actor_part_not_the_labels() {
+        // Feature 0 tells labelled pairs (actors, labels by feature 1) from non-targets.
+        let mut training = Vec::new();
+        for i in 0..90 {
+            let mut p = pair(i % 3, true, false, 2);
+            p.features = vec![1.0, (i % 3) as f32];
+            training.push(p);
+            let mut q = pair(2, true, false, 2);
+            (q.non_target, q.holder_source, q.features) = (true, None, vec![-1.0, 2.0]);
+            training.push(q);
+        }
+        let config = StanceHeadConfig { steps: 300, learning_rate: 0.1, l2: 0.0, ..Default::default() };
+        let (head, report) = fit_head(180, &training, &[], &config, None).expect("fits");
+        assert_eq!((report.trained_on, report.non_targets, report.per_class), (90, 90, [30, 30, 30]));
+        let (actor, other) = (&training[4], &training[1]);
+        assert!(head.actor_probability(&actor.features).expect("has a part") > 0.9);
+        assert!(head.actor_probability(&other.features).expect("has a part") < 0.1);
+        // The non-target is dropped and counts as no target: neutral, held by the author.
+        assert!(kept(Some(&head), actor) && !kept(Some(&head), other));
+        let mut quoted = other.clone();
+        (quoted.holder_source, quoted.rule_holder_source) = (Some(true), true);
+        assert!(!decide_holder(Some(&head), &quoted));
+        let without = fit_head(180, &training, &[], &StanceHeadConfig { actor_threshold: 0.0, ..config }, None).expect("fits");
+        assert_eq!(without.1.non_targets, 0);
+        assert!(without.0.actor_probability(&other.features).is_none());
     }
 
     #[test]
