@@ -350,7 +350,7 @@ type ExpectedClaim = (&'static str, &'static [&'static str], &'static str, &'sta
 
 #[test]
 fn quotations_in_the_corpus_get_their_cue_source_and_message() {
-    let expected: [ExpectedClaim; 4] = [
+    let expected: [ExpectedClaim; 5] = [
         (
             "corpus/international-nordkorea-russland.txt",
             &["sagt"],
@@ -376,6 +376,15 @@ fn quotations_in_the_corpus_get_their_cue_source_and_message() {
             "indirect",
         ),
         ("corpus/sport-1-fc-koeln-derby.txt", &["betonte"], "Ein Sprecher", "", "man plane „langfristig“ mit Kremper", "indirect"),
+        (
+            // the role noun is the person the article named with that role before
+            "corpus/lokales-latin1-stadtrat.txt",
+            &["betonte"],
+            "der Oberbürgermeister",
+            "Klaus Dürrwanger",
+            "„Wir verlangen nicht mehr als andere Städte vergleichbarer Größe“",
+            "direct",
+        ),
     ];
     // The rules and the learned model agree on these; each file is analysed once per choice.
     let mut analysed: std::collections::HashMap<(&str, &str), Vec<ClaimParts>> = std::collections::HashMap::new();

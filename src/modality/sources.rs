@@ -3,7 +3,8 @@
 //! source a few sentences back, and phrases that name a statement or a document rather than
 //! someone (*nach eigenen Angaben*, *in der Studie*, *Polizeiangaben*) to the actor that owns
 //! them (*NASA-Angaben* → NASA, *nach eigenen Angaben* → the actor named before in the
-//! sentence). The span stays as the text gives it; a phrase that resolves to no actor keeps no
+//! sentence). A role noun (*der Oberbürgermeister*) is the person the article named with that
+//! role before (*Oberbürgermeister Klaus Dürrwanger*). The span stays as the text gives it; a phrase that resolves to no actor keeps no
 //! entity, and reports do not count it as a source ([`names_no_actor`]).
 
 use crate::doc::{Document, EntityLabel, Span};
@@ -167,6 +168,39 @@ fn person_just_before<'g>(
         .and_then(|e| groups.iter().find(|g| g.mentions.contains(&e.span)))
 }
 
+/// The role a source names when it is a definite noun phrase (*der Oberbürgermeister*, *Der
+/// SPD-Landrat*, *der Kapitän der Borussia*): the first capitalised word after the article,
+/// lower-cased, the part after a hyphen; `None` for anything else (*ein Sprecher* is someone
+/// new, not someone named before). After *die* only a feminine noun in *-in* counts (*die
+/// Ministerin*; *die Klubobleute* are several).
+fn role_noun(text: &str) -> Option<String> {
+    let mut words = text.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '-'));
+    let article = words.next()?.to_lowercase();
+    if article != "der" && article != "die" {
+        return None;
+    }
+    let noun = words.find(|w| w.chars().next().is_some_and(char::is_uppercase))?;
+    let role = noun.rsplit('-').next()?.to_lowercase();
+    (role.chars().count() > 3 && (article == "der" || role.ends_with("in"))).then_some(role)
+}
+
+/// The person the document named last, before `at`, right after the word `role` (*Landrat
+/// Peter Huber*, *SPD-Landrat Peter Huber*): who a later *der Landrat* is.
+fn person_with_role<'g>(doc: &Document, groups: &'g [EntityGroup], role: &str, at: u32) -> Option<&'g EntityGroup> {
+    let follows_role = |sentence: &crate::doc::Sentence, e: &crate::doc::Entity| {
+        let before = doc.text_of(Span::new(sentence.span.start, e.span.start));
+        before.split_whitespace().last().and_then(|w| w.rsplit('-').next()).is_some_and(|w| w.to_lowercase() == role)
+    };
+    doc.sentences
+        .iter()
+        .take_while(|x| x.span.start < at)
+        .flat_map(|x| x.entities.iter().map(move |e| (x, e)))
+        .filter(|(x, e)| e.label == EntityLabel::PER && !e.derived && e.span.end <= at && follows_role(x, e))
+        .map(|(_, e)| e)
+        .max_by_key(|e| e.span.end)
+        .and_then(|e| groups.iter().find(|g| g.mentions.contains(&e.span)))
+}
+
 /// True when `mention` starts the source or follows one word of it (an article or adjective).
 fn at_head(doc: &Document, source: Span, mention: Span) -> bool {
     let before = doc.text_of(Span::new(source.start, mention.start.max(source.start)));
@@ -201,6 +235,8 @@ pub(crate) fn resolve_sources(doc: &mut Document, groups: &[EntityGroup]) {
                 person_just_before(doc, groups, span.start, &doc.sentences[s].claims[c].message, &quotes)
                     .or_else(|| labels.iter().find_map(recent).map(|(_, g)| *g))
             } else if let Some(g) = group_at(doc, groups, span) {
+                Some(g)
+            } else if let Some(g) = role_noun(&text).and_then(|role| person_with_role(doc, groups, &role, span.start)) {
                 Some(g)
             } else if names_no_actor(&text) {
                 lower.contains("eigene").then(|| owner_before(groups, doc, span.start)).flatten()
@@ -238,5 +274,18 @@ mod tests {
         for phrase in ["die Polizei", "Beobachter im Westen", "Helga Brandt", "der Sprecher", "Experten"] {
             assert!(!names_no_actor(phrase), "{phrase}");
         }
+    }
+
+    #[test]
+    fn a_role_noun_names_the_role_the_source_has() {
+        assert_eq!(role_noun("der Oberbürgermeister").as_deref(), Some("oberbürgermeister"));
+        assert_eq!(role_noun("Der SPD-Landrat").as_deref(), Some("landrat"));
+        assert_eq!(role_noun("der burgenländische Landeshauptmann").as_deref(), Some("landeshauptmann"));
+        assert_eq!(role_noun("der Kapitän der Borussia").as_deref(), Some("kapitän"));
+        assert_eq!(role_noun("Ein Sprecher"), None);
+        assert_eq!(role_noun("er"), None);
+        assert_eq!(role_noun("die SPD"), None);
+        assert_eq!(role_noun("die Psychotherapeutin").as_deref(), Some("psychotherapeutin"));
+        assert_eq!(role_noun("die Klubobleute"), None);
     }
 }
