@@ -287,29 +287,25 @@ pub struct PairScores {
     pub reliability: Vec<(usize, f64, f64)>,
 }
 
-/// The label a pair gets: neutral when the system found no target, the rules' label where a
-/// frame names it or no head is given, the head's otherwise (with its probability).
-fn decide(head: Option<&StanceHead>, p: &TrainingPair) -> (usize, Option<f32>) {
-    if !kept(head, p) {
-        return (2, None);
+/// The label a pair gets and the head's probability for it: the rules' label where a frame
+/// names the target or no head is given, the head's otherwise; `None` when the pipeline gives
+/// the pair no stance (the rules found no target, or the head drops it as neutral and likely
+/// no actor), which counts as neutral held by the author.
+fn decide(head: Option<&StanceHead>, p: &TrainingPair) -> Option<(usize, Option<f32>)> {
+    if !p.found {
+        return None;
     }
-    match head.filter(|_| !p.framed).and_then(|h| h.predict(&p.features)) {
-        Some((label, _, probability)) => (label.index(), Some(probability)),
-        None => (p.rule_label, None),
+    match head.filter(|_| !p.framed).and_then(|h| h.predict(&p.features).map(|r| (h, r))) {
+        Some((h, (label, ..))) if h.drops_target(&p.features, label) => None,
+        Some((_, (label, _, probability))) => Some((label.index(), Some(probability))),
+        None => Some((p.rule_label, None)),
     }
 }
 
-/// Whether the pipeline keeps a stance on the pair: the rules found its target, and the head
-/// (where it decides) does not drop it as neutral and likely no actor.
-fn kept(head: Option<&StanceHead>, p: &TrainingPair) -> bool {
-    let dropped = || head.filter(|_| !p.framed).and_then(|h| h.predict(&p.features).map(|(label, ..)| h.drops_target(&p.features, label)));
-    p.found && dropped() != Some(true)
-}
-
-/// Whether the pipeline names a quoted source as the holder: never without a target; the
-/// head's holder part where it has one, the rules' holder otherwise.
+/// Whether the pipeline names a quoted source as the holder of a stance it gives: the head's
+/// holder part where it has one, the rules' holder otherwise.
 fn decide_holder(head: Option<&StanceHead>, p: &TrainingPair) -> bool {
-    kept(head, p) && head.and_then(|h| h.holder_is_source(&p.features, p.rule_holder_source)).unwrap_or(p.rule_holder_source)
+    head.and_then(|h| h.holder_is_source(&p.features, p.rule_holder_source)).unwrap_or(p.rule_holder_source)
 }
 
 /// Scores `head` (the rules alone when `None`) on `pairs`.
@@ -318,11 +314,12 @@ pub fn score_pairs(head: Option<&StanceHead>, pairs: &[TrainingPair]) -> PairSco
     let (mut holders, mut holder_ok) = (0usize, 0usize);
     let mut bins = vec![(0usize, 0f64, 0usize); 10];
     for p in pairs {
-        let (label, prob) = decide(head, p);
+        let decision = decide(head, p);
+        let (label, prob) = decision.unwrap_or((2, None));
         conf[p.label][label] += 1;
         if let Some(gold) = p.holder_source {
             holders += 1;
-            holder_ok += usize::from(gold == decide_holder(head, p));
+            holder_ok += usize::from(gold == (decision.is_some() && decide_holder(head, p)));
         }
         if let Some(prob) = prob {
             let b = &mut bins[((prob * 10.0) as usize).min(9)];
@@ -593,10 +590,10 @@ mod tests {
         assert!(head.actor_probability(&actor.features).expect("has a part") > 0.9);
         assert!(head.actor_probability(&other.features).expect("has a part") < 0.1);
         // The non-target is dropped and counts as no target: neutral, held by the author.
-        assert!(kept(Some(&head), actor) && !kept(Some(&head), other));
+        assert!(decide(Some(&head), actor).is_some() && decide(Some(&head), other).is_none());
         let mut quoted = other.clone();
         (quoted.holder_source, quoted.rule_holder_source) = (Some(true), true);
-        assert!(!decide_holder(Some(&head), &quoted));
+        assert_eq!(score_pairs(Some(&head), &[quoted]).holder_accuracy, 0.0);
         let without = fit_head(180, &training, &[], &StanceHeadConfig { actor_threshold: 0.0, ..config }, None).expect("fits");
         assert_eq!(without.1.non_targets, 0);
         assert!(without.0.actor_probability(&other.features).is_none());
