@@ -7,7 +7,7 @@
 //! role before (*Oberbürgermeister Klaus Dürrwanger*). The span stays as the text gives it; a phrase that resolves to no actor keeps no
 //! entity, and reports do not count it as a source ([`names_no_actor`]).
 
-use crate::doc::{Document, EntityLabel, Span};
+use crate::doc::{Document, Entity, EntityLabel, Sentence, Span};
 use crate::ner::link::EntityGroup;
 
 /// How many sentences back a pronoun source looks for its actor.
@@ -157,15 +157,26 @@ fn person_just_before<'g>(
     message: &[Span],
     quotes: &[Span],
 ) -> Option<&'g EntityGroup> {
+    let first = doc.sentence_of(at)?.saturating_sub(PERSON_LOOKBACK);
+    last_person(doc, groups, first, at, |_, e| !message.iter().chain(quotes).any(|m| m.overlaps(e.span)))
+}
+
+/// The group of the person mentioned last before `at`, from sentence `first` to the one holding
+/// `at`, among the mentions `keep` accepts (given their sentence).
+fn last_person<'g>(
+    doc: &Document,
+    groups: &'g [EntityGroup],
+    first: usize,
+    at: u32,
+    keep: impl Fn(&Sentence, &Entity) -> bool,
+) -> Option<&'g EntityGroup> {
     let s = doc.sentence_of(at)?;
-    let from = doc.sentences[s.saturating_sub(PERSON_LOOKBACK)].span.start;
-    doc.sentences[s.saturating_sub(PERSON_LOOKBACK)..=s]
+    doc.sentences[first.min(s)..=s]
         .iter()
-        .flat_map(|x| &x.entities)
-        .filter(|e| e.label == EntityLabel::PER && !e.derived && e.span.start >= from && e.span.end <= at)
-        .filter(|e| !message.iter().chain(quotes).any(|m| m.overlaps(e.span)))
-        .max_by_key(|e| e.span.end)
-        .and_then(|e| groups.iter().find(|g| g.mentions.contains(&e.span)))
+        .flat_map(|x| x.entities.iter().map(move |e| (x, e)))
+        .filter(|(x, e)| e.label == EntityLabel::PER && !e.derived && e.span.end <= at && keep(x, e))
+        .max_by_key(|(_, e)| e.span.end)
+        .and_then(|(_, e)| groups.iter().find(|g| g.mentions.contains(&e.span)))
 }
 
 /// The role a source names when it is a definite noun phrase (*der Oberbürgermeister*, *Der
@@ -187,18 +198,10 @@ fn role_noun(text: &str) -> Option<String> {
 /// The person the document named last, before `at`, right after the word `role` (*Landrat
 /// Peter Huber*, *SPD-Landrat Peter Huber*): who a later *der Landrat* is.
 fn person_with_role<'g>(doc: &Document, groups: &'g [EntityGroup], role: &str, at: u32) -> Option<&'g EntityGroup> {
-    let follows_role = |sentence: &crate::doc::Sentence, e: &crate::doc::Entity| {
+    last_person(doc, groups, 0, at, |sentence, e| {
         let before = doc.text_of(Span::new(sentence.span.start, e.span.start));
         before.split_whitespace().last().and_then(|w| w.rsplit('-').next()).is_some_and(|w| w.to_lowercase() == role)
-    };
-    doc.sentences
-        .iter()
-        .take_while(|x| x.span.start < at)
-        .flat_map(|x| x.entities.iter().map(move |e| (x, e)))
-        .filter(|(x, e)| e.label == EntityLabel::PER && !e.derived && e.span.end <= at && follows_role(x, e))
-        .map(|(_, e)| e)
-        .max_by_key(|e| e.span.end)
-        .and_then(|e| groups.iter().find(|g| g.mentions.contains(&e.span)))
+    })
 }
 
 /// True when `mention` starts the source or follows one word of it (an article or adjective).
