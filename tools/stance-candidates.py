@@ -250,8 +250,14 @@ def likely_actor(text, sentence, st, rng, keep_plain=0.5):
     return bool(st["evidence"]) or rng.random() < keep_plain
 
 
+def read_candidates(path):
+    """The candidates of a candidates.jsonl, in file order."""
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) for l in f]
+
+
 def assemble(args):
-    cands = {c["id"]: c for c in map(json.loads, open(args.candidates, encoding="utf-8"))}
+    cands = {c["id"]: c for c in read_candidates(args.candidates)}
     texts = {}
     skipped = []
     for path in args.assemble:
@@ -285,7 +291,7 @@ def assemble(args):
 
 def actor_labels(args):
     """Every labelled candidate as actor (any label) or not (skip): the target-precision gold."""
-    cands = {c["id"]: c for c in map(json.loads, open(args.candidates, encoding="utf-8"))}
+    cands = {c["id"]: c for c in read_candidates(args.candidates)}
     for path in args.assemble:
         for r in map(json.loads, open(path, encoding="utf-8")):
             c = cands[r["id"]]
@@ -296,7 +302,7 @@ def actor_labels(args):
 def both_labellings(args):
     """The blind sample with both labellings, as offsets and labels (no text), so that the
     agreement can be computed again from the repository."""
-    cands = {c["id"]: c for c in map(json.loads, open(args.candidates, encoding="utf-8"))}
+    cands = {c["id"]: c for c in read_candidates(args.candidates)}
     first = {r["id"]: r for path in args.assemble for r in map(json.loads, open(path, encoding="utf-8"))}
     with open(args.pairs, "w", encoding="utf-8") as w:
         for r in map(json.loads, open(args.second, encoding="utf-8")):
@@ -331,7 +337,7 @@ def agreement(path):
 
 
 def split(args):
-    cands = [json.loads(l) for l in open(args.candidates, encoding="utf-8")]
+    cands = read_candidates(args.candidates)
     docs = sorted({(c["corpus"], c["doc"]) for c in cands})
     rng = random.Random(args.seed)
     rng.shuffle(docs)

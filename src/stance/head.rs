@@ -486,6 +486,16 @@ mod tests {
         assert!(std::fs::read(&copy).expect("reads") == std::fs::read(&path).expect("reads"));
     }
 
+    /// Saves `head` to a temporary folder, checks that it loads back equal and returns the
+    /// folder (kept alive by the caller) and the file.
+    fn assert_round_trips(head: &StanceHead) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(HEAD_FILE);
+        head.save(&path).expect("saves");
+        assert_eq!(&StanceHead::load(&path).expect("loads"), head);
+        (dir, path)
+    }
+
     #[test]
     fn learns_three_separable_classes_and_round_trips() {
         // Feature 0 says favor, feature 1 against, neither neutral; feature 2 is noise.
@@ -504,10 +514,7 @@ mod tests {
             assert!((-1.0..=1.0).contains(&score));
         }
         assert!(head.probs(&[1.0]).is_none() && head.predict(&[1.0]).is_none());
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join(HEAD_FILE);
-        head.save(&path).expect("saves");
-        assert_eq!(StanceHead::load(&path).expect("loads"), head);
+        let (_dir, path) = assert_round_trips(&head);
         std::fs::write(&path, &std::fs::read(&path).expect("reads")[..30]).expect("writes");
         assert!(matches!(StanceHead::load(&path), Err(Error::ModelCorrupt { .. })));
     }
@@ -572,10 +579,7 @@ mod tests {
         .expect("fits");
         let right = slices.iter().zip(&rules).zip(&gold).filter(|((x, &r), &g)| head.holder_is_source(x, r) == Some(g)).count();
         assert!(right as f64 / rows.len() as f64 > 0.9, "{right} of {}", rows.len());
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join(HEAD_FILE);
-        head.save(&path).expect("saves");
-        assert_eq!(StanceHead::load(&path).expect("loads"), head);
+        assert_round_trips(&head);
     }
 
     #[test]
@@ -591,10 +595,7 @@ mod tests {
         assert!(!head.drops_target(actor, StanceLabel::Neutral));
         assert!(head.drops_target(other, StanceLabel::Neutral));
         assert!(!head.drops_target(other, StanceLabel::Against), "a judged target stays");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join(HEAD_FILE);
-        head.save(&path).expect("saves");
-        assert_eq!(StanceHead::load(&path).expect("loads"), head);
+        assert_round_trips(&head);
     }
 
     #[test]
