@@ -372,6 +372,15 @@ enum TrainCommand {
         /// Train on the first N training articles only (learning curves).
         #[arg(long, value_name = "N")]
         max_articles: Option<usize>,
+        /// More training articles in the same format, every one of them trained on (repeatable).
+        #[arg(long, value_name = "FILE")]
+        extra: Vec<PathBuf>,
+        /// Added to the fixed seeds (0: the shipped model; others show the spread of a figure).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Networks fitted per part from successive seeds, their logits averaged.
+        #[arg(long, default_value_t = 3)]
+        members: usize,
         /// Passes over the training rows.
         #[arg(long, default_value_t = 6)]
         epochs: usize,
@@ -566,7 +575,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = lesart::ner::eval_file(&ner, encode.as_ref(), &gold, format, with_derived)?;
             print_report(&report, json)
         }
-        Command::Train(TrainCommand::Quotes { train, dev, out, max_articles, epochs, hidden, json, common }) => {
+        Command::Train(TrainCommand::Quotes { train, dev, out, max_articles, extra, seed, members, epochs, hidden, json, common }) => {
             let config = common.config_with(|c| {
                 c.quote_model = false;
                 c.keep_vectors = true;
@@ -575,6 +584,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let pipeline = Pipeline::new(&config)?;
             let mut settings = lesart::modality::train::QuoteTrainConfig::new(train, dev, out);
             settings.max_articles = max_articles;
+            settings.extra = extra;
+            settings.seed = seed;
+            settings.members = members;
             settings.epochs = epochs;
             settings.hidden = hidden;
             let report = lesart::modality::train::train_quotes(&|text: &str| pipeline.analyze_text("gold", text), &settings)?;

@@ -19,7 +19,7 @@
 //! weights and biases). `lesart train quotes` writes it.
 
 use crate::doc::{Claim, ClaimForm, CueKind, Document, EntityLabel, Pos, Span};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ner::model::{close_head_file, head_file_bytes, load_head_file, open_head_file, truncated, Standardizer};
 use candle_core::{Device, Tensor};
 use std::path::Path;
@@ -375,6 +375,32 @@ impl Mlp {
             }
         }
         out
+    }
+
+    /// One network whose logits are the mean of `nets`' logits: their hidden layers side by
+    /// side, the output weights and biases divided by their number. The networks must read the
+    /// same inputs under the same standardisation and give the same outputs.
+    pub fn averaged(nets: &[Mlp]) -> Result<Mlp> {
+        let Some(first) = nets.first() else { return Err(Error::Usage("no networks to average".into())) };
+        if nets.iter().any(|n| n.standardizer != first.standardizer || n.outputs() != first.outputs()) {
+            return Err(Error::Usage("networks with other inputs or outputs cannot be averaged".into()));
+        }
+        let (inputs, outputs, k) = (first.inputs(), first.outputs(), nets.len() as f32);
+        let mut w1 = Vec::with_capacity(inputs * nets.iter().map(Mlp::hidden).sum::<usize>());
+        for row in 0..inputs {
+            for n in nets {
+                w1.extend_from_slice(&n.w1[row * n.hidden()..(row + 1) * n.hidden()]);
+            }
+        }
+        let mut b2 = vec![0f32; outputs];
+        nets.iter().for_each(|n| b2.iter_mut().zip(&n.b2).for_each(|(s, b)| *s += b / k));
+        Ok(Mlp {
+            standardizer: first.standardizer.clone(),
+            w1,
+            b1: nets.iter().flat_map(|n| n.b1.iter().copied()).collect(),
+            w2: nets.iter().flat_map(|n| n.w2.iter().map(|w| w / k)).collect(),
+            b2,
+        })
     }
 
     fn values(&self) -> [&[f32]; 6] {
@@ -833,6 +859,23 @@ mod tests {
         };
         // h = relu([1 + 4, -1 + 0.5]) = [5, 0]; out = 5 + 0.25.
         assert_eq!(mlp.logits(&[1.0, 2.0]).expect("runs"), vec![5.25]);
+    }
+
+    #[test]
+    fn an_averaged_network_gives_the_mean_of_its_members_logits() {
+        let nets = [tiny_mlp(4, 3, 1.0), tiny_mlp(4, 3, 2.0), tiny_mlp(4, 3, 5.0)];
+        let rows = [0.3f32, -1.2, 0.8, 2.0, 1.1, 0.0, -0.4, 0.9];
+        let averaged = Mlp::averaged(&nets).expect("averages");
+        assert_eq!(averaged.hidden(), 9);
+        let each: Vec<Vec<f32>> = nets.iter().map(|n| n.logits(&rows).expect("runs")).collect();
+        for (i, got) in averaged.logits(&rows).expect("runs").iter().enumerate() {
+            let mean = each.iter().map(|l| l[i]).sum::<f32>() / 3.0;
+            assert!((got - mean).abs() < 1e-5, "logit {i}: {got} against {mean}");
+        }
+        let mut other = tiny_mlp(4, 3, 1.0);
+        other.standardizer.mean[0] = 0.0;
+        assert!(Mlp::averaged(&[nets[0].clone(), other]).is_err());
+        assert!(Mlp::averaged(&[]).is_err());
     }
 
     /// The first layer summed part by part, then finished, gives the whole row's logits.
