@@ -100,10 +100,10 @@ struct Stacked(Vec<QLinear>);
 
 impl Stacked {
     fn new(parts: Vec<QLinear>) -> Stacked {
-        let int8: Vec<Int8Linear> = parts
+        let int8: Vec<&Int8Linear> = parts
             .iter()
             .filter_map(|p| match p {
-                QLinear::Int8(layer) => Some(layer.clone()),
+                QLinear::Int8(layer) => Some(layer),
                 QLinear::Candle { .. } => None,
             })
             .collect();

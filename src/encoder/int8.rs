@@ -110,13 +110,13 @@ impl Int8Linear {
     /// One layer whose outputs are those of `parts` side by side (the query, key and value
     /// projections, say: one quantisation of the input serves all three). `None` when the
     /// parts are empty, read different widths or were made for different kernels.
-    pub fn stack(parts: &[Int8Linear]) -> Option<Int8Linear> {
+    pub fn stack(parts: &[&Int8Linear]) -> Option<Int8Linear> {
         let first = parts.first()?;
         if parts.iter().any(|p| p.cols != first.cols || p.kernel != first.kernel) {
             return None;
         }
         // Each part is whole blocks of rows, so the packed blocks simply follow one another.
-        let joined = |f: fn(&Int8Linear) -> &[f32]| parts.iter().flat_map(f).copied().collect::<Vec<f32>>();
+        let joined = |f: fn(&Int8Linear) -> &[f32]| parts.iter().flat_map(|p| f(p)).copied().collect::<Vec<f32>>();
         Some(Int8Linear {
             rows: parts.iter().map(|p| p.rows).sum(),
             cols: first.cols,
@@ -451,7 +451,7 @@ mod tests {
                 Int8Linear::new(&values(rows * cols, seed), &values(rows, seed + 100), rows, cols, Int8Kernel::AvxVnni).expect("shape fits")
             })
             .collect();
-        let stacked = Int8Linear::stack(&parts).expect("same width");
+        let stacked = Int8Linear::stack(&parts.iter().collect::<Vec<_>>()).expect("same width");
         assert_eq!(stacked.rows(), 64);
         let got = stacked.forward_portable(&x, n);
         let outs: Vec<Vec<f32>> = parts.iter().map(|p| p.forward_portable(&x, n)).collect();
@@ -460,7 +460,7 @@ mod tests {
             assert_eq!(&got[r * 64..(r + 1) * 64], want.as_slice());
         }
         let narrow = Int8Linear::new(&values(16 * 32, 11), &values(16, 12), 16, 32, Int8Kernel::AvxVnni).expect("shape fits");
-        assert!(Int8Linear::stack(&[parts[0].clone(), narrow]).is_none());
+        assert!(Int8Linear::stack(&[&parts[0], &narrow]).is_none());
         assert!(Int8Linear::stack(&[]).is_none());
     }
 }
