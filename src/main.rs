@@ -381,6 +381,9 @@ enum TrainCommand {
         /// Networks fitted per part from successive seeds, their logits averaged.
         #[arg(long, default_value_t = 3)]
         members: usize,
+        /// Fit one network per part to the averaged networks' probabilities (as fast as one).
+        #[arg(long)]
+        distil: bool,
         /// Passes over the training rows.
         #[arg(long, default_value_t = 6)]
         epochs: usize,
@@ -575,7 +578,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = lesart::ner::eval_file(&ner, encode.as_ref(), &gold, format, with_derived)?;
             print_report(&report, json)
         }
-        Command::Train(TrainCommand::Quotes { train, dev, out, max_articles, extra, seed, members, epochs, hidden, json, common }) => {
+        Command::Train(TrainCommand::Quotes {
+            train,
+            dev,
+            out,
+            max_articles,
+            extra,
+            seed,
+            members,
+            distil,
+            epochs,
+            hidden,
+            json,
+            common,
+        }) => {
             let config = common.config_with(|c| {
                 c.quote_model = false;
                 c.keep_vectors = true;
@@ -587,6 +603,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             settings.extra = extra;
             settings.seed = seed;
             settings.members = members;
+            settings.distil = distil;
             settings.epochs = epochs;
             settings.hidden = hidden;
             let report = lesart::modality::train::train_quotes(&|text: &str| pipeline.analyze_text("gold", text), &settings)?;

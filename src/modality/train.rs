@@ -40,6 +40,8 @@ pub struct QuoteTrainConfig {
     /// Networks fitted per part, each from its own seed; their logits are averaged (one wider
     /// network, [`Mlp::averaged`]).
     pub members: usize,
+    /// Fit one network to the averaged networks' probabilities instead of shipping them.
+    pub distil: bool,
 }
 
 impl QuoteTrainConfig {
@@ -57,6 +59,7 @@ impl QuoteTrainConfig {
             weight_decay: 1e-2,
             seed: 0,
             members: 3,
+            distil: false,
         }
     }
 }
@@ -158,17 +161,37 @@ enum Targets<'a> {
     Classes(&'a [u32], usize),
     /// Independent 0/1 outputs per row (sigmoid cross-entropy).
     Multi(&'a [f32], usize),
+    /// A probability per class per row (softmax cross-entropy against them).
+    Soft(&'a [f32], usize),
 }
 
 impl Targets<'_> {
     fn outputs(&self) -> usize {
         match self {
-            Targets::Classes(_, k) | Targets::Multi(_, k) => *k,
+            Targets::Classes(_, k) | Targets::Multi(_, k) | Targets::Soft(_, k) => *k,
         }
     }
 }
 
 const BATCH: usize = 256;
+
+/// The probabilities `net` gives the rows of `x`: softmax over its outputs (`classes`) or one
+/// sigmoid each; in runs of rows, so the copies stay small.
+fn outputs_of(net: &Mlp, x: &[f32], classes: bool) -> Result<Vec<f32>> {
+    let (k, mut out) = (net.outputs(), Vec::with_capacity(x.len() / net.inputs() * net.outputs()));
+    for rows in x.chunks(8192 * net.inputs()) {
+        for l in net.logits(rows)?.chunks(k) {
+            if classes {
+                let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let sum: f32 = l.iter().map(|v| (v - max).exp()).sum();
+                out.extend(l.iter().map(|v| (v - max).exp() / sum));
+            } else {
+                out.extend(l.iter().map(|v| 1.0 / (1.0 + (-v).exp())));
+            }
+        }
+    }
+    Ok(out)
+}
 
 /// Fits `config.members` networks from seeds `seed + config.seed`, `+ 1`, … and averages them:
 /// the spread between seeds is as large as most changes measured on dev, and their mean is
@@ -204,7 +227,7 @@ fn fit_mlp(x: &[f32], inputs: usize, targets: &Targets<'_>, config: &QuoteTrainC
     let mut opt = AdamW::new(vec![w1.clone(), b1.clone(), w2.clone(), b2.clone()], params)?;
     let y = match targets {
         Targets::Classes(y, _) => Tensor::from_slice(y, n, &device)?,
-        Targets::Multi(y, k) => Tensor::from_slice(y, (n, *k), &device)?,
+        Targets::Multi(y, k) | Targets::Soft(y, k) => Tensor::from_slice(y, (n, *k), &device)?,
     };
     let mut order: Vec<u32> = (0..n as u32).collect();
     for _ in 0..config.epochs {
@@ -218,6 +241,7 @@ fn fit_mlp(x: &[f32], inputs: usize, targets: &Targets<'_>, config: &QuoteTrainC
             let loss = match targets {
                 Targets::Classes(..) => candle_nn::loss::cross_entropy(&logits, &yb)?,
                 Targets::Multi(..) => sigmoid_cross_entropy(&logits, &yb)?,
+                Targets::Soft(..) => (candle_nn::ops::log_softmax(&logits, 1)? * &yb)?.sum(1)?.mean_all()?.neg()?,
             };
             opt.backward_step(&loss)?;
         }
@@ -273,8 +297,14 @@ pub fn train_quotes(pipeline_fn: &(dyn Fn(&str) -> Document + Sync), config: &Qu
             rows.add(article, doc);
         }
     }
-    let anchors = fit_members(&rows.anchor_x, anchor_width(dim), &Targets::Classes(&rows.anchor_y, ANCHOR_CLASSES), config, 17)?;
-    let roles = fit_members(&rows.role_x, role_width(dim), &Targets::Multi(&rows.role_y, ROLES), config, 29)?;
+    let mut anchors = fit_members(&rows.anchor_x, anchor_width(dim), &Targets::Classes(&rows.anchor_y, ANCHOR_CLASSES), config, 17)?;
+    let mut roles = fit_members(&rows.role_x, role_width(dim), &Targets::Multi(&rows.role_y, ROLES), config, 29)?;
+    if config.distil {
+        let soft = outputs_of(&anchors, &rows.anchor_x, true)?;
+        anchors = fit_mlp(&rows.anchor_x, anchor_width(dim), &Targets::Soft(&soft, ANCHOR_CLASSES), config, 17 + config.seed)?;
+        let soft = outputs_of(&roles, &rows.role_x, false)?;
+        roles = fit_mlp(&rows.role_x, role_width(dim), &Targets::Multi(&soft, ROLES), config, 29 + config.seed)?;
+    }
     let mut model = QuoteModel { dim, anchor_threshold: 0.5, role_threshold: 0.5, anchors, roles };
     let dev_docs = crate::io::par_map_in_runs(&dev, |a| pipeline_fn(&a.text));
     let cands: Vec<Candidates> = dev_docs.iter().map(|d| candidates(&model, d)).collect::<Result<_>>()?;
