@@ -13,7 +13,8 @@
 //!    anchor's vectors, and where the word lies relative to the anchor (sentences and words
 //!    apart, quotation marks and commas between, the same quotation or not, the rules' roles).
 //!
-//! Both are one-hidden-layer networks; [`decode`] turns their outputs into claims. File
+//! Both are one-hidden-layer networks, each the average of networks fitted from several seeds
+//! ([`Mlp::averaged`]); [`decode`] turns their outputs into claims. File
 //! `models/modality/quotes.bin`, little-endian: magic `LESQUOT\0`, version, the vector width,
 //! the anchor threshold, then each network (input, hidden and output widths, standardisation,
 //! weights and biases). `lesart train quotes` writes it.
@@ -568,13 +569,19 @@ impl RoleScorer<'_, '_> {
                 *s += o + a;
             }
             let l = mlp.finish(&sum);
-            out.push(std::array::from_fn(|k| 1.0 / (1.0 + (-l.get(k).copied().unwrap_or(0.0)).exp())));
+            out.push(std::array::from_fn(|k| sigmoid(l.get(k).copied().unwrap_or(0.0))));
         }
         Ok(out)
     }
 }
 
-fn softmax(l: &[f32]) -> Vec<f32> {
+/// A role network output's probability for its logit `l`.
+pub(crate) fn sigmoid(l: f32) -> f32 {
+    1.0 / (1.0 + (-l).exp())
+}
+
+/// The anchor network's class probabilities for its logits `l`.
+pub(crate) fn softmax(l: &[f32]) -> Vec<f32> {
     let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let e: Vec<f32> = l.iter().map(|x| (x - max).exp()).collect();
     let sum: f32 = e.iter().sum();

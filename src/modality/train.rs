@@ -1,10 +1,13 @@
 //! Training the quotation model ([`super::model`]) on wikinews-quotes: the anchor and role
 //! networks are fitted on the training part of `train.jsonl` (every article but the held-out
 //! seventh, [`QuoteSplit::Train`]), the two thresholds chosen on `dev.jsonl` for the mean of the
-//! one-to-one F1 of message, source and cue. Deterministic: fixed initialisation and batch order.
+//! one-to-one F1 of message, source and cue. Each network is the average of `members` fitted
+//! from successive seeds. Deterministic: fixed initialisation and batch order.
 
 use super::eval::{read_gold_articles, score_quotes, GoldArticle, GoldQuotation, QuoteReport, QuoteSplit};
-use super::model::{anchor_width, decode, role_width, Found, Mlp, QuoteModel, Words, ANCHOR_CLASSES, CUE_ANCHOR, MESSAGE_ANCHOR, ROLES};
+use super::model::{
+    anchor_width, decode, role_width, sigmoid, softmax, Found, Mlp, QuoteModel, Words, ANCHOR_CLASSES, CUE_ANCHOR, MESSAGE_ANCHOR, ROLES,
+};
 use crate::doc::{Document, Span};
 use crate::error::{Error, Result};
 use crate::io::XorShift;
@@ -182,11 +185,9 @@ fn outputs_of(net: &Mlp, x: &[f32], classes: bool) -> Result<Vec<f32>> {
     for rows in x.chunks(8192 * net.inputs()) {
         for l in net.logits(rows)?.chunks(k) {
             if classes {
-                let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let sum: f32 = l.iter().map(|v| (v - max).exp()).sum();
-                out.extend(l.iter().map(|v| (v - max).exp() / sum));
+                out.extend(softmax(l));
             } else {
-                out.extend(l.iter().map(|v| 1.0 / (1.0 + (-v).exp())));
+                out.extend(l.iter().map(|&v| sigmoid(v)));
             }
         }
     }
