@@ -249,6 +249,44 @@ fn stance_gold_files_keep_training_apart_from_evaluation() {
     }
 }
 
+#[test]
+fn quotation_labels_hold_spans_of_their_sentences() {
+    // tests/data/quotes-germeval.jsonl: 1,400 GermEval training sentences, each once, every
+    // quotation of a known type with a message and spans that are not empty; the blind
+    // second labelling covers 140 of the same sentences. With the shared data at hand, every
+    // span lies inside its sentence as `tools/quote-labels.py --build` rebuilds it (the same
+    // length as `io::gold::detokenize` gives).
+    let read = |name: &str| -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(common::root().join("tests/data").join(name)).unwrap();
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    };
+    let (labels, second) = (read("quotes-germeval.jsonl"), read("quotes-germeval-agreement.jsonl"));
+    assert_eq!((labels.len(), second.len()), (1_400, 140));
+    let sentence = |v: &serde_json::Value| v["sentence"].as_u64().unwrap() as usize;
+    let ids: std::collections::HashSet<usize> = labels.iter().map(sentence).collect();
+    assert_eq!(ids.len(), labels.len(), "a sentence labelled twice");
+    assert!(second.iter().all(|v| ids.contains(&sentence(v))), "the second labelling has other sentences");
+    let texts = shared_data("germeval2014/train.bio.tsv").map(|p| lesart::stance::eval::corpus_documents(&p).unwrap());
+    let mut quotations = 0;
+    for v in labels.iter().chain(&second) {
+        assert_eq!(v["corpus"], "germeval2014/train.bio.tsv", "{v}");
+        let length = texts.as_ref().map(|t| t[sentence(v)].chars().count() as u64);
+        for q in v["quotations"].as_array().unwrap() {
+            quotations += 1;
+            let kind = q["type"].as_str().unwrap();
+            assert!(["Direct", "Indirect", "Reported", "IndirectFreeIndirect", "FreeIndirect"].contains(&kind), "{v}");
+            assert!(!q["quote"].as_array().unwrap().is_empty(), "a quotation without a message: {v}");
+            for role in ["cue", "speaker", "quote", "frame", "addressee"] {
+                for span in q[role].as_array().unwrap() {
+                    let (start, end) = (span[0].as_u64().unwrap(), span[1].as_u64().unwrap());
+                    assert!(start < end && length.is_none_or(|n| end <= n), "{role} {span} of {v}");
+                }
+            }
+        }
+    }
+    assert_eq!(quotations, 1_035 + 108);
+}
+
 /// The default configuration with the fast NER model.
 fn fast_ner() -> lesart::Config {
     lesart::Config { ner: lesart::ner::NerModel::Fast, ..lesart::Config::default() }
