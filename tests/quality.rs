@@ -111,8 +111,7 @@ fn quotation_model_on_wikinews_dev() {
 
 #[test]
 fn stance_on_the_labelled_pairs() {
-    let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
-    let data = common::root().join("../shared/data");
+    let Some(data) = stance_corpora() else { return };
     // The fast NER model keeps this test to seconds; it scores dev 0.605 and held-out 0.488
     // (docs/measurements.md).
     let pipeline = lesart::Pipeline::new(&fast_ner()).unwrap();
@@ -132,8 +131,7 @@ fn stance_on_the_labelled_pairs() {
 
 #[test]
 fn stance_with_the_learned_head_on_the_labelled_pairs() {
-    let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
-    let data = common::root().join("../shared/data");
+    let Some(data) = stance_corpora() else { return };
     // The default (accurate) NER model leaves the vectors the head reads; the head was
     // trained on tests/data/stance-train.jsonl (other articles than these) and
     // tests/data/stance-train-sentences.jsonl, and calibrated on dev; the rules name the
@@ -166,8 +164,7 @@ fn stance_targets_are_mostly_actors() {
     // shipped models (docs/measurements.md) dev precision 0.806 at recall 0.929, held-out 0.790
     // at 0.890 (0.652 / 0.991 and 0.575 / 1.000 without the part); in f32 0.803 / 0.933 and
     // 0.789 / 0.891. Floors 0.02 below the lower of the two.
-    let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
-    let data = common::root().join("../shared/data");
+    let Some(data) = stance_corpora() else { return };
     let pipeline = lesart::Pipeline::new(&lesart::Config::default()).unwrap();
     let analyse = |text: &str| pipeline.analyze_text("gold", text);
     for (file, precision, recall) in [("stance-targets-dev.jsonl", 0.783, 0.909), ("stance-targets-heldout.jsonl", 0.769, 0.87)] {
@@ -287,6 +284,13 @@ fn quotation_labels_hold_spans_of_their_sentences() {
     assert_eq!(quotations, 1_035 + 108);
 }
 
+/// The shared data folder, when the corpora the stance gold files point into (gnad10k and
+/// wikinews-quotes) are at hand.
+fn stance_corpora() -> Option<std::path::PathBuf> {
+    let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return None };
+    Some(common::root().join("../shared/data"))
+}
+
 /// The default configuration with the fast NER model.
 fn fast_ner() -> lesart::Config {
     lesart::Config { ner: lesart::ner::NerModel::Fast, ..lesart::Config::default() }
@@ -296,7 +300,7 @@ fn fast_ner() -> lesart::Config {
 fn stance_dumps_carry_the_tokens_each_input_pools() {
     // `lesart train stance --dump` writes each pair's sentence and the tokens its input pools,
     // which tools/finetune-stance.py encodes again: they must be the sentence's own tokens.
-    let (Some(_), Some(_)) = (shared_data("gnad10k/articles.csv"), shared_data("wikinews-quotes/train.jsonl")) else { return };
+    let Some(_) = stance_corpora() else { return };
     let config = lesart::stance::StanceTrainConfig {
         gold: vec![common::root().join("tests/data/stance-dev.jsonl")],
         newsmtsc: Vec::new(),
