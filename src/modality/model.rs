@@ -616,8 +616,9 @@ fn runs(words: &Words<'_>, indices: &[usize]) -> Vec<Span> {
 }
 
 /// Turns anchors and role probabilities into claims, each with the sentence it belongs to:
-/// the cue is the anchor and the words tagged cue in its sentence, the source the most probable
-/// run of source words (for a quotation without a cue and without a source, the latest claim's
+/// the cue is the anchor and the words tagged cue in its sentence, the source the run of source
+/// words holding the most probability, grown by its less certain neighbours (for a quotation
+/// without a cue and without a source, the latest claim's
 /// source a few sentences back), the message every run of message words. An anchor that lies
 /// in an earlier claim's cue, or one that finds no message, makes no claim.
 pub fn decode(words: &Words<'_>, found: &[Found], threshold: f32) -> Vec<(usize, Claim)> {
@@ -641,9 +642,9 @@ pub fn decode(words: &Words<'_>, found: &[Found], threshold: f32) -> Vec<(usize,
         if message.is_empty() {
             continue;
         }
-        let source_words = tagged(ROLE_SOURCE);
         let prob_of = |i: usize| f.probs[i - f.window.start][ROLE_SOURCE];
-        let mut source = best_run(words, &source_words, prob_of);
+        let source_words = grown(words, f.window.clone(), &tagged(ROLE_SOURCE), |i| prob_of(i) >= SOURCE_GROW);
+        let mut source = best_run(words, &source_words, |i| Some(prob_of(i)).filter(|&p| p >= threshold).unwrap_or(0.0));
         if source.is_none() && f.class == MESSAGE_ANCHOR {
             source = out.iter().rev().find(|(s, c)| c.source.is_some() && a.sentence <= s + 5).and_then(|(_, c)| c.source);
         }
@@ -729,8 +730,36 @@ fn tidy_message(words: &Words<'_>, mut tagged: Vec<usize>) -> Vec<usize> {
     groups.into_iter().filter(|g| g.len() >= MESSAGE_STRAY || g.len() == longest).flatten().collect()
 }
 
-/// The run of source words with the largest summed probability, within one sentence.
-fn best_run(words: &Words<'_>, indices: &[usize], prob: impl Fn(usize) -> f32) -> Option<Span> {
+/// A source word's neighbour at this probability or above joins its run: the role network is
+/// sure of a source's first words and less of its last (*Von der* [*Leyen*], *Der*
+/// [*Beschluss*]). Dev one to one source F1 0.678–0.681 from 0.05 to 0.2, 0.661 without.
+const SOURCE_GROW: f32 = 0.1;
+
+/// `seeds` (ascending) with the neighbours in `window` that pass `near` added, run by run
+/// outward from each seed, within its sentence.
+fn grown(words: &Words<'_>, window: std::ops::Range<usize>, seeds: &[usize], near: impl Fn(usize) -> bool) -> Vec<usize> {
+    let base = window.start;
+    let mut keep: Vec<bool> = window.clone().map(|i| seeds.binary_search(&i).is_ok()).collect();
+    let joins = |keep: &[bool], from: usize, to: usize| {
+        window.contains(&to) && !keep[to - base] && words.words[to].sentence == words.words[from].sentence && near(to)
+    };
+    for &seed in seeds {
+        let mut j = seed;
+        while j > base && joins(&keep, j, j - 1) {
+            j -= 1;
+            keep[j - base] = true;
+        }
+        let mut j = seed;
+        while joins(&keep, j, j + 1) {
+            j += 1;
+            keep[j - base] = true;
+        }
+    }
+    window.filter(|&i| keep[i - base]).collect()
+}
+
+/// The run of source words with the largest summed `mass`, within one sentence.
+fn best_run(words: &Words<'_>, indices: &[usize], mass: impl Fn(usize) -> f32) -> Option<Span> {
     let mut best: Option<(f32, Span)> = None;
     let mut start = 0;
     while start < indices.len() {
@@ -741,7 +770,7 @@ fn best_run(words: &Words<'_>, indices: &[usize], prob: impl Fn(usize) -> f32) -
         {
             end += 1;
         }
-        let mass: f32 = indices[start..end].iter().map(|&i| prob(i)).sum();
+        let mass: f32 = indices[start..end].iter().map(|&i| mass(i)).sum();
         let span = Span::new(words.words[indices[start]].span.start, words.words[indices[end - 1]].span.end);
         if best.is_none_or(|(m, _)| mass > m) {
             best = Some((mass, span));
@@ -853,6 +882,24 @@ mod tests {
         assert_eq!(nested.len(), 1);
         assert_eq!(doc.text_of(nested[0].message[0]), "„reine Spekulation und Unsinn“");
         assert_eq!(nested[0].form, ClaimForm::Direct);
+    }
+
+    #[test]
+    fn a_source_grows_by_its_likely_neighbours_and_the_surest_run_wins() {
+        let doc = encoded("Das sagte gestern Von der Leyen und der Sprecher dazu.");
+        let words = Words::new(&doc).expect("encoded");
+        let at = |t: &str| word_at(&words, t);
+        let mut prob = vec![0.0f32; words.words.len()];
+        for (w, p) in [("gestern", 0.05), ("Von", 0.9), ("der", 0.8), ("Leyen", 0.3), ("und", 0.05), ("Sprecher", 0.7)] {
+            prob[at(w)] = p;
+        }
+        let seeds: Vec<usize> = (0..prob.len()).filter(|&i| prob[i] >= 0.6).collect();
+        let grown = grown(&words, 0..words.words.len(), &seeds, |i| prob[i] >= SOURCE_GROW);
+        let text: Vec<&str> = grown.iter().map(|&i| doc.text_of(words.words[i].span)).collect();
+        // *Leyen* joins its run; *gestern*, *und* and the second *der* stay out.
+        assert_eq!(text, ["Von", "der", "Leyen", "Sprecher"]);
+        let source = best_run(&words, &grown, |i| if prob[i] >= 0.6 { prob[i] } else { 0.0 }).expect("a run");
+        assert_eq!(doc.text_of(source), "Von der Leyen");
     }
 
     #[test]
