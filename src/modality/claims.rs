@@ -432,6 +432,12 @@ pub(crate) fn build_claims(doc: &mut Document, analyses: &[Option<SentenceAnalys
     let hedges: Vec<Span> = doc.sentences.iter().flat_map(|s| &s.cues).filter(|c| super::is_hedge(c.kind)).map(|c| c.span).collect();
     for d in &mut drafts {
         d.claim.hedged = hedges.iter().any(|h| d.claim.message.iter().chain(&d.claim.cue).any(|m| m.contains(*h)));
+        // A reported statement's verb is part of what it reports (*X kritisierte die
+        // Entscheidung*, *Der Mann soll …*): it stays among the sentence's cues, and the claim
+        // holds no cue of its own.
+        if d.claim.form == ClaimForm::Reported {
+            d.claim.cue.clear();
+        }
         extend_to_entities(doc, d);
     }
     drafts.sort_by_key(|d| (d.sentence, d.claim.message.first().map(|m| m.start)));

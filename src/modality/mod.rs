@@ -314,6 +314,22 @@ mod tests {
                 ClaimForm::Indirect,
             ),
             (
+                // The companion joins the cue (`hinweisen +darauf` in cues.txt).
+                "Der Sprecher wies darauf hin, dass die Lage ernst sei.",
+                &["wies", "darauf", "hin"],
+                "Der Sprecher",
+                &["dass die Lage ernst sei"],
+                ClaimForm::Indirect,
+            ),
+            (
+                // A reported statement holds its verb in the message and has no cue.
+                "Die Opposition kritisierte die Entscheidung der Regierung scharf.",
+                &[],
+                "Die Opposition",
+                &["Die Opposition kritisierte die Entscheidung der Regierung scharf."],
+                ClaimForm::Reported,
+            ),
+            (
                 "Wie der Bundeswahlleiter mitteilte, lag die Beteiligung bei 41,9 Prozent.",
                 &["Wie", "mitteilte"],
                 "der Bundeswahlleiter",

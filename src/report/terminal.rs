@@ -86,7 +86,11 @@ pub fn render_sentence(doc: &Document, index: usize, sentence: &Sentence, style:
         };
         let hedged = if c.hedged { ", hedged" } else { "" };
         let source = c.source.map(|s| format!("«{}»", doc.text_of(s))).unwrap_or_else(|| "none named".into());
-        let cue = if c.cue.is_empty() { "none (continues the reported speech before it)".to_string() } else { spans(&c.cue) };
+        let cue = match c.form {
+            _ if !c.cue.is_empty() => spans(&c.cue),
+            ClaimForm::Reported => "none (the verb is part of what is reported)".to_string(),
+            _ => "none (continues the reported speech before it)".to_string(),
+        };
         let _ = writeln!(out, "    claim ({form}{hedged}): source {source}; cue {cue}; message {}", spans(&c.message));
     }
     for t in &sentence.tokens {
