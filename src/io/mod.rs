@@ -1,11 +1,13 @@
 //! What every stage may use and none owns: writing files so that they are complete or absent
 //! ([`atomic`]), reading gold data ([`conllu`], [`gold`]), scoring against it ([`metrics`]),
-//! a deterministic generator ([`rng`]), and the constants the stages agree on.
+//! a deterministic generator ([`rng`]), logits to probabilities ([`prob`]), and the constants
+//! the stages agree on.
 
 pub mod atomic;
 pub mod conllu;
 pub mod gold;
 pub mod metrics;
+pub mod prob;
 pub mod rng;
 
 pub use atomic::{write_atomically, write_atomically_with, AtomicFile};

@@ -576,16 +576,13 @@ impl RoleScorer<'_, '_> {
 }
 
 /// A role network output's probability for its logit `l`.
-pub(crate) fn sigmoid(l: f32) -> f32 {
-    1.0 / (1.0 + (-l).exp())
-}
+pub(crate) use crate::io::prob::sigmoid;
 
 /// The anchor network's class probabilities for its logits `l`.
 pub(crate) fn softmax(l: &[f32]) -> Vec<f32> {
-    let max = l.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = l.iter().map(|x| (x - max).exp()).collect();
-    let sum: f32 = e.iter().sum();
-    e.iter().map(|x| x / sum).collect()
+    let mut p = l.to_vec();
+    crate::io::prob::softmax_in_place(&mut p);
+    p
 }
 
 /// One anchor with the role probabilities of its window's words.

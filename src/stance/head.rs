@@ -211,7 +211,7 @@ impl StanceHead {
             return None;
         }
         let z: f32 = self.standardizer.apply(x).zip(&self.actor_weights).map(|(z, w)| z * w).sum::<f32>() + self.actor_bias;
-        Some(1.0 / (1.0 + (-z).exp()))
+        Some(crate::io::prob::sigmoid(z))
     }
 
     /// True when a target the head labels `label` is likely no actor and says nothing: neutral
@@ -451,11 +451,8 @@ fn fit_softmax(z: &[f32], features: usize, labels: &[usize], classes: usize, con
 
 /// Softmax of `logits / temperature`.
 fn softmax(logits: [f32; LABELS], temperature: f32) -> [f32; LABELS] {
-    let scaled = logits.map(|l| l / temperature);
-    let max = scaled.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut p = scaled.map(|l| (l - max).exp());
-    let sum: f32 = p.iter().sum();
-    p.iter_mut().for_each(|v| *v /= sum);
+    let mut p = logits.map(|l| l / temperature);
+    crate::io::prob::softmax_in_place(&mut p);
     p
 }
 
