@@ -237,6 +237,22 @@ const NOT_COMPLEMENT: &[&str] = &[
 
 /// A subject set off by commas before a postposed verb: *Fritz Tack, Agrarexperte der
 /// Linksfraktion, kritisierte …*; `comma` is the comma before the verb.
+/// The subject that opens the sentence before an insertion the verb follows (*Frank Biermann,
+/// Vorsitzender der …, sagte*; *Erich Stamminger, zuständig für …, hatte angekündigt*): the
+/// noun phrase up to the first comma when it holds a name (*Eine Einigung, die …, gilt als*
+/// names no speaker), with the insertion when it is an apposition (it opens with a noun).
+/// `comma` is the comma before the verb's clause.
+fn opening_subject(toks: &[Tok], comma: usize) -> Option<(usize, usize)> {
+    let first = (1..comma).find(|&j| toks[j].text == ",")?;
+    let inserted = &toks[first + 1..comma];
+    if inserted.is_empty() || inserted.iter().any(|t| matches!(t.text.as_str(), ";" | ":" | "." | "–") || is_quote_mark(&t.text)) {
+        return None;
+    }
+    np(toks, 0, first, true).filter(|&(a, b)| a == 0 && b == first && toks[a..b].iter().any(|t| t.pos == Pos::PROPN))?;
+    let apposition = matches!(inserted[0].pos, Pos::NOUN | Pos::PROPN);
+    Some((0, if apposition { comma } else { first }))
+}
+
 fn apposed_subject(toks: &[Tok], comma: usize) -> Option<(usize, usize)> {
     let covers = |a: usize, b: usize| np(toks, a, b, true).is_some_and(|(_, y)| y == b);
     // Quote marks inside names (*von „Ener1“*) do not end the segment.
@@ -631,7 +647,7 @@ impl VerbClause {
             return np_after(toks, cs + 1, verb);
         }
         if self.postposed {
-            return np_after(toks, verb + 1, n).or_else(|| apposed_subject(toks, cs - 1));
+            return np_after(toks, verb + 1, n).or_else(|| apposed_subject(toks, cs - 1)).or_else(|| opening_subject(toks, cs - 1));
         }
         // The subject may hold a quoted name: *Moritz Wohlrab von der „Aktion …“ sagte*.
         let subject_start = (0..cs).rev().find(|&j| toks[j].is_clause_break() && !is_quote_mark(&toks[j].text)).map_or(0, |j| j + 1);

@@ -322,6 +322,14 @@ mod tests {
                 ClaimForm::Indirect,
             ),
             (
+                // The subject before an inserted phrase, without it when it is no apposition.
+                "Erich Stamminger, zuständig für das US-Geschäft, hatte im Juni angekündigt, das Geschäft zu stärken.",
+                &["hatte", "angekündigt"],
+                "Erich Stamminger",
+                &["das Geschäft zu stärken"],
+                ClaimForm::Indirect,
+            ),
+            (
                 // A reported statement holds its verb in the message and has no cue.
                 "Die Opposition kritisierte die Entscheidung der Regierung scharf.",
                 &[],
