@@ -235,8 +235,6 @@ const NOT_COMPLEMENT: &[&str] = &[
     "worauf",
 ];
 
-/// A subject set off by commas before a postposed verb: *Fritz Tack, Agrarexperte der
-/// Linksfraktion, kritisierte …*; `comma` is the comma before the verb.
 /// The subject that opens the sentence before an insertion the verb follows (*Frank Biermann,
 /// Vorsitzender der …, sagte*; *Erich Stamminger, zuständig für …, hatte angekündigt*): the
 /// noun phrase up to the first comma when it holds a name (*Eine Einigung, die …, gilt als*
@@ -253,6 +251,8 @@ fn opening_subject(toks: &[Tok], comma: usize) -> Option<(usize, usize)> {
     Some((0, if apposition { comma } else { first }))
 }
 
+/// A subject set off by commas before a postposed verb: *Fritz Tack, Agrarexperte der
+/// Linksfraktion, kritisierte …*; `comma` is the comma before the verb.
 fn apposed_subject(toks: &[Tok], comma: usize) -> Option<(usize, usize)> {
     let covers = |a: usize, b: usize| np(toks, a, b, true).is_some_and(|(_, y)| y == b);
     // Quote marks inside names (*von „Ener1“*) do not end the segment.

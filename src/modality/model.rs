@@ -729,7 +729,8 @@ fn tidy_message(words: &Words<'_>, mut tagged: Vec<usize>) -> Vec<usize> {
 
 /// A source word's neighbour at this probability or above joins its run: the role network is
 /// sure of a source's first words and less of its last (*Von der* [*Leyen*], *Der*
-/// [*Beschluss*]). Dev one to one source F1 0.678–0.681 from 0.05 to 0.2, 0.661 without.
+/// [*Beschluss*]). Chosen on dev: source F1 lies within 0.003 from 0.05 to 0.2, 0.018 above
+/// taking the seeds alone (docs/measurements.md).
 const SOURCE_GROW: f32 = 0.1;
 
 /// `seeds` (ascending) with the neighbours in `window` that pass `near` added, run by run
@@ -755,8 +756,8 @@ fn grown(words: &Words<'_>, window: std::ops::Range<usize>, seeds: &[usize], nea
     window.filter(|&i| keep[i - base]).collect()
 }
 
-/// The run of source words with the largest summed `mass`, within one sentence.
-fn best_run(words: &Words<'_>, indices: &[usize], mass: impl Fn(usize) -> f32) -> Option<Span> {
+/// The run of source words with the largest summed `weight`, within one sentence.
+fn best_run(words: &Words<'_>, indices: &[usize], weight: impl Fn(usize) -> f32) -> Option<Span> {
     let mut best: Option<(f32, Span)> = None;
     let mut start = 0;
     while start < indices.len() {
@@ -767,7 +768,7 @@ fn best_run(words: &Words<'_>, indices: &[usize], mass: impl Fn(usize) -> f32) -
         {
             end += 1;
         }
-        let mass: f32 = indices[start..end].iter().map(|&i| mass(i)).sum();
+        let mass: f32 = indices[start..end].iter().map(|&i| weight(i)).sum();
         let span = Span::new(words.words[indices[start]].span.start, words.words[indices[end - 1]].span.end);
         if best.is_none_or(|(m, _)| mass > m) {
             best = Some((mass, span));
