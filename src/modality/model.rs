@@ -21,6 +21,7 @@
 
 use crate::doc::{Claim, ClaimForm, CueKind, Document, EntityLabel, Pos, Span};
 use crate::error::{Error, Result};
+use crate::io::prob::{sigmoid, softmax_in_place};
 use crate::ner::model::{close_head_file, head_file_bytes, load_head_file, open_head_file, truncated, Standardizer};
 use candle_core::{Device, Tensor};
 use std::path::Path;
@@ -511,10 +512,10 @@ impl QuoteModel {
     /// Anchor words with their classes and probabilities, in document order; of adjacent
     /// anchors of one class in a sentence the more probable stays.
     pub fn scored_anchors(&self, words: &Words<'_>, threshold: f32) -> Result<Vec<(usize, usize, f32)>> {
-        let logits = self.anchors.logits(&words.anchor_rows())?;
+        let mut probs = self.anchors.logits(&words.anchor_rows())?;
         let mut out: Vec<(usize, usize, f32)> = Vec::new();
-        for (i, l) in logits.chunks(ANCHOR_CLASSES).enumerate() {
-            let p = softmax(l);
+        for (i, p) in probs.chunks_mut(ANCHOR_CLASSES).enumerate() {
+            softmax_in_place(p);
             let class = if p[CUE_ANCHOR] >= p[MESSAGE_ANCHOR] { CUE_ANCHOR } else { MESSAGE_ANCHOR };
             if p[class] < threshold {
                 continue;
@@ -573,16 +574,6 @@ impl RoleScorer<'_, '_> {
         }
         Ok(out)
     }
-}
-
-/// A role network output's probability for its logit `l`.
-pub(crate) use crate::io::prob::sigmoid;
-
-/// The anchor network's class probabilities for its logits `l`.
-pub(crate) fn softmax(l: &[f32]) -> Vec<f32> {
-    let mut p = l.to_vec();
-    crate::io::prob::softmax_in_place(&mut p);
-    p
 }
 
 /// One anchor with the role probabilities of its window's words.

@@ -5,11 +5,10 @@
 //! from successive seeds. Deterministic: fixed initialisation and batch order.
 
 use super::eval::{read_gold_articles, score_quotes, GoldArticle, GoldQuotation, QuoteReport, QuoteSplit};
-use super::model::{
-    anchor_width, decode, role_width, sigmoid, softmax, Found, Mlp, QuoteModel, Words, ANCHOR_CLASSES, CUE_ANCHOR, MESSAGE_ANCHOR, ROLES,
-};
+use super::model::{anchor_width, decode, role_width, Found, Mlp, QuoteModel, Words, ANCHOR_CLASSES, CUE_ANCHOR, MESSAGE_ANCHOR, ROLES};
 use crate::doc::{Document, Span};
 use crate::error::{Error, Result};
+use crate::io::prob::{sigmoid, softmax_in_place};
 use crate::io::XorShift;
 use crate::ner::model::Standardizer;
 use candle_core::{DType, Device, Tensor, Var};
@@ -183,13 +182,13 @@ const BATCH: usize = 256;
 fn outputs_of(net: &Mlp, x: &[f32], classes: bool) -> Result<Vec<f32>> {
     let (k, mut out) = (net.outputs(), Vec::with_capacity(x.len() / net.inputs() * net.outputs()));
     for rows in x.chunks(8192 * net.inputs()) {
-        for l in net.logits(rows)?.chunks(k) {
-            if classes {
-                out.extend(softmax(l));
-            } else {
-                out.extend(l.iter().map(|&v| sigmoid(v)));
-            }
+        let mut p = net.logits(rows)?;
+        if classes {
+            p.chunks_mut(k).for_each(softmax_in_place);
+        } else {
+            p.iter_mut().for_each(|v| *v = sigmoid(*v));
         }
+        out.extend(p);
     }
     Ok(out)
 }
